@@ -1,0 +1,28 @@
+"""Backbones as data: ``load_backbone(name)`` gives a model with its preprocessing, layers and labels."""
+
+from . import timm_models  # noqa: F401  (registers the CNN entries)
+from .backbone import Backbone, channels_first_grid
+from .preprocess import Geometry, Preprocess
+from .registry import (
+    BACKBONES,
+    DEFAULT_BACKBONE,
+    BackboneSpec,
+    BackboneUnavailable,
+    load_backbone,
+    register_backbone,
+    weights_env_var,
+)
+
+__all__ = [
+    "BACKBONES",
+    "DEFAULT_BACKBONE",
+    "Backbone",
+    "BackboneSpec",
+    "BackboneUnavailable",
+    "Geometry",
+    "Preprocess",
+    "channels_first_grid",
+    "load_backbone",
+    "register_backbone",
+    "weights_env_var",
+]

@@ -1,0 +1,97 @@
+"""A loaded backbone: the model plus every model-specific fact the engine needs.
+
+The engine (``cam_methods``) never looks inside a model. It asks the Backbone for:
+
+- ``prepare(image)``: the input tensor and the :class:`~model_zoo.preprocess.Geometry` record;
+- ``layers`` / ``default_layer`` / ``module(layer)``: where to hook;
+- ``to_grid(activation)``: the hooked layer's output as a K×h×w grid (ViTs drop prefix tokens here);
+- ``head_weights(layer)``: the FC weights when ``layer`` feeds a global-average-pool + linear head (CAM);
+- ``labels``: class names, for classifiers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from PIL import Image
+from torch import nn
+
+from .preprocess import Geometry, Preprocess
+
+FAMILIES = ("cnn", "vit", "clip")
+
+
+def channels_first_grid(activation: torch.Tensor) -> torch.Tensor:
+    """CNN layers already give 1×K×h×w: return the K×h×w grid."""
+    if activation.dim() != 4:
+        raise ValueError(f"expected a 1×K×h×w activation from a CNN layer, got shape {tuple(activation.shape)}")
+    return activation[0]
+
+
+@dataclass(eq=False)
+class Backbone:
+    """A model in eval mode with its preprocessing, layers, labels and family.
+
+    ``cam_layer`` names the layer whose output goes straight into global average pooling and then
+    ``classifier`` (a single ``nn.Linear``); CAM applies only there.
+    """
+
+    name: str
+    display_name: str
+    family: str
+    model: nn.Module
+    preprocess: Preprocess
+    layers: Sequence[str]
+    default_layer: str
+    labels: Sequence[str] | None = None
+    to_grid: Callable[[torch.Tensor], torch.Tensor] = channels_first_grid
+    cam_layer: str | None = None
+    classifier: nn.Linear | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(f"family must be one of {FAMILIES}, not {self.family!r}")
+        if self.default_layer not in self.layers:
+            raise ValueError(f"default layer {self.default_layer!r} is not among the layers {list(self.layers)}")
+        self.model.eval()
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def prepare(self, image: Image.Image) -> tuple[torch.Tensor, Geometry]:
+        tensor, geometry = self.preprocess(image)
+        return tensor.to(self.device), geometry
+
+    def module(self, layer: str | None) -> nn.Module:
+        """The module called ``layer`` (the default layer when None), or a ValueError naming the choices."""
+        layer = layer or self.default_layer
+        if layer not in self.layers:
+            raise ValueError(f"{self.display_name} has no selectable layer {layer!r}; choose one of {list(self.layers)}")
+        return self.model.get_submodule(layer)
+
+    def head_weights(self, layer: str | None) -> torch.Tensor | None:
+        """The classifier's weight matrix (classes × K) when ``layer`` feeds a GAP + linear head, else None."""
+        if self.classifier is None or (layer or self.default_layer) != self.cam_layer:
+            return None
+        return self.classifier.weight.detach()
+
+    def class_index(self, target: int | str) -> int:
+        """Resolve a class index or a label name (any comma-separated synonym, any case) to an index."""
+        if not self.labels:
+            raise ValueError(f"{self.display_name} is not a classifier: it has no class labels to target")
+        if isinstance(target, bool) or not isinstance(target, (int, str)):
+            raise ValueError(f"a target is a class index or a label name, not {target!r}")
+        if isinstance(target, int):
+            if not 0 <= target < len(self.labels):
+                raise ValueError(f"class index {target} is out of range: {self.display_name} has {len(self.labels)} classes")
+            return target
+        wanted = target.strip().lower()
+        for index, label in enumerate(self.labels):
+            if wanted == label.lower() or wanted in (part.strip().lower() for part in label.split(",")):
+                return index
+        raise ValueError(f"unknown class {target!r} for {self.display_name}; pass a class index or one of its labels")
