@@ -1,0 +1,97 @@
+"""Opening user images safely: one clear :class:`ImageError` for anything that is not a usable photo.
+
+- Corrupt bytes and non-images are refused with a sentence, not a traceback.
+- Images above :data:`MAX_PIXELS` are refused from their header alone, before decoding (this also stops
+  decompression bombs); Pillow's own bomb check is turned into the same error.
+- EXIF orientation is applied; animated GIFs and multi-page TIFFs give their first frame.
+- Every colour mode becomes RGB: alpha is composited on white, 16-bit and float images are rescaled to
+  8 bits instead of being clipped, 1-bit, palette and CMYK images are converted.
+- Images smaller than :data:`MIN_SIDE` or more elongated than :data:`MAX_ASPECT` are refused.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_PIXELS = 40_000_000
+MIN_SIDE = 16
+MAX_ASPECT = 12.0
+
+
+class ImageError(ValueError):
+    """The input is not a usable image; the message says why, in one sentence."""
+
+
+def load_image(source: Image.Image | str | os.PathLike | bytes) -> Image.Image:
+    """Open ``source`` (a PIL image, a path, or raw bytes) and return a validated RGB image."""
+    if isinstance(source, Image.Image):
+        image = source
+    else:
+        image = _open(source)
+    _check_size(image.size)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.seek(0)
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            return _to_rgb(image)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+        raise ImageError(f"The image could not be decoded ({error}); it may be truncated or corrupt.") from error
+
+
+def _open(source: str | os.PathLike | bytes) -> Image.Image:
+    if isinstance(source, bytes):
+        stream, name = io.BytesIO(source), "the uploaded data"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ImageError(f"No image file at {str(path)!r}.")
+        stream, name = path, repr(path.name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(stream)
+    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+        if isinstance(error, UnidentifiedImageError):
+            raise ImageError(f"{name} is not an image Pillow can read (PNG, JPEG, WebP, GIF, TIFF, BMP ...).") from error
+        raise ImageError(f"{name} declares too many pixels to decode safely.") from error
+    except OSError as error:
+        raise ImageError(f"{name} could not be read ({error}).") from error
+
+
+def _check_size(size: tuple[int, int]) -> None:
+    width, height = size
+    if width * height > MAX_PIXELS:
+        raise ImageError(
+            f"The image is {width}×{height} = {width * height / 1e6:.0f} MP, above the {MAX_PIXELS / 1e6:.0f} MP limit; "
+            "please resize it."
+        )
+    if min(width, height) < MIN_SIDE:
+        raise ImageError(f"The image is only {width}×{height} pixels; it needs at least {MIN_SIDE} on each side.")
+    if max(width, height) / min(width, height) > MAX_ASPECT:
+        raise ImageError(f"The image is {width}×{height}, too elongated (more than {MAX_ASPECT:.0f}:1) to explain.")
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    mode = image.mode
+    if mode == "RGB":
+        return image
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        low, high = float(values.min()), float(values.max())
+        scaled = (values - low) / (high - low) * 255 if high > low else np.zeros_like(values)
+        return Image.fromarray(scaled.round().astype(np.uint8), "L").convert("RGB")
+    if mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
