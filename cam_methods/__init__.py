@@ -1,12 +1,12 @@
 """CAM Studio's engine: one capture, many maps.
 
-    from model_zoo import load_backbone
-    from cam_methods import explain, METHODS
+from model_zoo import load_backbone
+from cam_methods import explain, METHODS
 
-    backbone = load_backbone("efficientnet_lite0")
-    result = explain(backbone, "assets/chelsea.png", ["gradcam", "hirescam", "finer-gradcam"])
-    result.maps["hirescam"]          # 224×224 float32 in [0, 1], aligned with result.input_tensor
-    result.with_alpha(1.0)           # new Finer strength, no model call
+backbone = load_backbone("efficientnet_lite0")
+result = explain(backbone, "assets/chelsea.png", ["gradcam", "hirescam", "finer-gradcam"])
+result.maps["hirescam"]          # 224×224 float32 in [0, 1], aligned with result.input_tensor
+result.with_alpha(1.0)           # new Finer strength, no model call
 """
 
 from . import gradient  # noqa: F401  (registers the gradient family)

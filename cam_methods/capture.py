@@ -62,9 +62,7 @@ class _LayerTap:
         return self.leaf.clone()  # downstream in-place ops act on the clone, never on the leaf
 
 
-def capture(
-    backbone: Backbone, x: Tensor, choose: Callable[[Tensor], Targets], layer: str | None = None
-) -> Evidence:
+def capture(backbone: Backbone, x: Tensor, choose: Callable[[Tensor], Targets], layer: str | None = None) -> Evidence:
     """Run ``backbone`` once on ``x`` and return A and ∂s_t/∂A for every target ``choose(output)`` picks.
 
     ``choose`` sees the model output (graph attached from the layer on) and returns :class:`Targets`;

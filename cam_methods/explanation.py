@@ -233,7 +233,8 @@ def _check_request(backbone: Backbone, methods: list[str], layer: str | None, re
     if not_applicable:
         raise MethodNotApplicable(
             f"{', '.join(METHODS[m].name for m in not_applicable)} only applies to a layer that feeds a "
-            f"global-average-pool + linear head; {backbone.display_name} layer {layer or backbone.default_layer!r} does not"
+            f"global-average-pool + linear head; {backbone.display_name} layer "
+            f"{layer or backbone.default_layer!r} does not"
         )
     if refs < 1:
         raise ValueError("finer_refs must be at least 1")

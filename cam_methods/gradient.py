@@ -21,8 +21,11 @@ def weighted_sum(weights: Tensor, A: Tensor) -> Tensor:
 
 
 @gradient_method(
-    "cam", "CAM", "Zhou et al. 2016, Learning Deep Features for Discriminative Localization",
-    "Σ_k w_ck A_k (w: FC weights after global average pooling)", uses_head_weights=True,
+    "cam",
+    "CAM",
+    "Zhou et al. 2016, Learning Deep Features for Discriminative Localization",
+    "Σ_k w_ck A_k (w: FC weights after global average pooling)",
+    uses_head_weights=True,
 )
 def cam(A: Tensor, w: Tensor) -> Tensor:
     """CAM: ``Σ_k w_ck A_k``, where ``w`` (K) is the class's row of the FC layer after GAP.
@@ -33,7 +36,9 @@ def cam(A: Tensor, w: Tensor) -> Tensor:
 
 
 @gradient_method(
-    "gradcam", "Grad-CAM", "Selvaraju et al. 2017, Grad-CAM: Visual Explanations from Deep Networks",
+    "gradcam",
+    "Grad-CAM",
+    "Selvaraju et al. 2017, Grad-CAM: Visual Explanations from Deep Networks",
     "Σ_k α_k A_k,  α_k = (1/Z) Σ_ij G_kij",
 )
 def gradcam(A: Tensor, G: Tensor) -> Tensor:
@@ -42,7 +47,9 @@ def gradcam(A: Tensor, G: Tensor) -> Tensor:
 
 
 @gradient_method(
-    "hirescam", "HiResCAM", "Draelos & Carin 2020, Use HiResCAM instead of Grad-CAM for faithful explanations",
+    "hirescam",
+    "HiResCAM",
+    "Draelos & Carin 2020, Use HiResCAM instead of Grad-CAM for faithful explanations",
     "Σ_k G_k ⊙ A_k  (element-wise, no spatial averaging)",
 )
 def hirescam(A: Tensor, G: Tensor) -> Tensor:
@@ -52,7 +59,9 @@ def hirescam(A: Tensor, G: Tensor) -> Tensor:
 
 
 @gradient_method(
-    "gradcampp", "Grad-CAM++", "Chattopadhay et al. 2018, Grad-CAM++",
+    "gradcampp",
+    "Grad-CAM++",
+    "Chattopadhay et al. 2018, Grad-CAM++",
     "Σ_k w_k A_k,  w_k = Σ_ij a_kij ReLU(G_kij),  a = G² / (2G² + Σ_ab A_kab G³)",
 )
 def gradcampp(A: Tensor, G: Tensor) -> Tensor:
@@ -65,7 +74,9 @@ def gradcampp(A: Tensor, G: Tensor) -> Tensor:
 
 
 @gradient_method(
-    "xgradcam", "XGrad-CAM", "Fu et al. 2020, Axiom-based Grad-CAM",
+    "xgradcam",
+    "XGrad-CAM",
+    "Fu et al. 2020, Axiom-based Grad-CAM",
     "Σ_k w_k A_k,  w_k = Σ_ij G_kij A_kij / (Σ_ij A_kij + ε)",
 )
 def xgradcam(A: Tensor, G: Tensor) -> Tensor:
@@ -75,7 +86,10 @@ def xgradcam(A: Tensor, G: Tensor) -> Tensor:
 
 
 @gradient_method(
-    "layercam", "Layer-CAM", "Jiang et al. 2021, LayerCAM", "Σ_k ReLU(G_k) ⊙ A_k",
+    "layercam",
+    "Layer-CAM",
+    "Jiang et al. 2021, LayerCAM",
+    "Σ_k ReLU(G_k) ⊙ A_k",
 )
 def layercam(A: Tensor, G: Tensor) -> Tensor:
     """Layer-CAM: ``Σ_k ReLU(G_k) ⊙ A_k`` (only positive gradients, kept per location)."""
@@ -83,7 +97,9 @@ def layercam(A: Tensor, G: Tensor) -> Tensor:
 
 
 @gradient_method(
-    "abscam1", "Abs-CAM (phase 1)", "Zeng et al. 2022, Abs-CAM",
+    "abscam1",
+    "Abs-CAM (phase 1)",
+    "Zeng et al. 2022, Abs-CAM",
     "Σ_k β_k A_k,  β_k = (1/Z) Σ_ij |G_kij|",
 )
 def abscam_phase1(A: Tensor, G: Tensor) -> Tensor:
@@ -92,8 +108,11 @@ def abscam_phase1(A: Tensor, G: Tensor) -> Tensor:
 
 
 @gradient_method(
-    "eigencam", "Eigen-CAM", "Muhammad & Yeasin 2020, Eigen-CAM",
-    "project centred activations (Z×K) on their first right-singular vector", class_specific=False,
+    "eigencam",
+    "Eigen-CAM",
+    "Muhammad & Yeasin 2020, Eigen-CAM",
+    "project centred activations (Z×K) on their first right-singular vector",
+    class_specific=False,
 )
 def eigencam(A: Tensor, G: Tensor) -> Tensor:
     """Eigen-CAM: with ``M`` the Z×K activations centred over locations, the map is ``M v₁``

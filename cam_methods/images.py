@@ -30,10 +30,7 @@ class ImageError(ValueError):
 
 def load_image(source: Image.Image | str | os.PathLike | bytes) -> Image.Image:
     """Open ``source`` (a PIL image, a path, or raw bytes) and return a validated RGB image."""
-    if isinstance(source, Image.Image):
-        image = source
-    else:
-        image = _open(source)
+    image = source if isinstance(source, Image.Image) else _open(source)
     _check_size(image.size)
     try:
         with warnings.catch_warnings():
@@ -60,7 +57,9 @@ def _open(source: str | os.PathLike | bytes) -> Image.Image:
             return Image.open(stream)
     except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
         if isinstance(error, UnidentifiedImageError):
-            raise ImageError(f"{name} is not an image Pillow can read (PNG, JPEG, WebP, GIF, TIFF, BMP ...).") from error
+            raise ImageError(
+                f"{name} is not an image Pillow can read (PNG, JPEG, WebP, GIF, TIFF, BMP ...)."
+            ) from error
         raise ImageError(f"{name} declares too many pixels to decode safely.") from error
     except OSError as error:
         raise ImageError(f"{name} could not be read ({error}).") from error
@@ -70,8 +69,8 @@ def _check_size(size: tuple[int, int]) -> None:
     width, height = size
     if width * height > MAX_PIXELS:
         raise ImageError(
-            f"The image is {width}×{height} = {width * height / 1e6:.0f} MP, above the {MAX_PIXELS / 1e6:.0f} MP limit; "
-            "please resize it."
+            f"The image is {width}×{height} = {width * height / 1e6:.0f} MP, "
+            f"above the {MAX_PIXELS / 1e6:.0f} MP limit; please resize it."
         )
     if min(width, height) < MIN_SIDE:
         raise ImageError(f"The image is only {width}×{height} pixels; it needs at least {MIN_SIDE} on each side.")

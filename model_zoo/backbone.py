@@ -71,7 +71,9 @@ class Backbone:
         """The module called ``layer`` (the default layer when None), or a ValueError naming the choices."""
         layer = layer or self.default_layer
         if layer not in self.layers:
-            raise ValueError(f"{self.display_name} has no selectable layer {layer!r}; choose one of {list(self.layers)}")
+            raise ValueError(
+                f"{self.display_name} has no selectable layer {layer!r}; choose one of {list(self.layers)}"
+            )
         return self.model.get_submodule(layer)
 
     def head_weights(self, layer: str | None) -> torch.Tensor | None:
@@ -88,7 +90,9 @@ class Backbone:
             raise ValueError(f"a target is a class index or a label name, not {target!r}")
         if isinstance(target, int):
             if not 0 <= target < len(self.labels):
-                raise ValueError(f"class index {target} is out of range: {self.display_name} has {len(self.labels)} classes")
+                raise ValueError(
+                    f"class index {target} is out of range: {self.display_name} has {len(self.labels)} classes"
+                )
             return target
         wanted = target.strip().lower()
         for index, label in enumerate(self.labels):
