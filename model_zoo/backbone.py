@@ -6,7 +6,9 @@ The engine (``cam_methods``) never looks inside a model. It asks the Backbone fo
 - ``layers`` / ``default_layer`` / ``module(layer)``: where to hook;
 - ``to_grid(activation)``: the hooked layer's output as a K×h×w grid (ViTs drop prefix tokens here);
 - ``head_weights(layer)``: the FC weights when ``layer`` feeds a global-average-pool + linear head (CAM);
-- ``labels``: class names, for classifiers.
+- ``labels``: class names, for classifiers;
+- ``score_outputs(output, keys)``: the B×T scores that perturbation methods and metrics compare
+  (softmax probabilities of the target classes for a classifier).
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from torch import nn
 from .preprocess import Geometry, Preprocess
 
 FAMILIES = ("cnn", "vit", "clip")
+
+
+def softmax_scores(output: torch.Tensor, keys: Sequence) -> torch.Tensor:
+    """A classifier's score for each target class: ``softmax(y)[:, keys]`` (B×T)."""
+    return output.float().softmax(dim=-1)[:, list(keys)]
 
 
 def channels_first_grid(activation: torch.Tensor) -> torch.Tensor:
@@ -50,6 +57,7 @@ class Backbone:
     to_grid: Callable[[torch.Tensor], torch.Tensor] = channels_first_grid
     cam_layer: str | None = None
     classifier: nn.Linear | None = None
+    score_outputs: Callable[[torch.Tensor, Sequence], torch.Tensor] = softmax_scores
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
