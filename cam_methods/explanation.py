@@ -90,6 +90,14 @@ class Explanation:
     timings: dict[str, float]
     capture_seconds: float
     layer: str = field(default="")
+    image: Image.Image | None = None
+
+    @property
+    def picture(self) -> Image.Image:
+        """The uploaded image (validated RGB), or the input tensor turned back into a picture."""
+        if self.image is not None:
+            return self.image
+        return Image.fromarray(self.backbone.preprocess.denormalise(self.input_tensor))
 
     @property
     def method_ids(self) -> list[str]:
@@ -168,7 +176,9 @@ def explain(
         backbone = load_backbone(backbone)
     methods = list(dict.fromkeys(methods))
     _check_request(backbone, methods, layer, finer_refs, finer_weighting)
-    input_tensor, geometry = _prepare(backbone, image)
+    picture = None if isinstance(image, Tensor) else load_image(image)
+    input_tensor, geometry = (image.to(backbone.device), None) if picture is None else backbone.prepare(picture)
+    _check_tensor(input_tensor)
 
     started = time.perf_counter()
     evidence = capture(backbone, input_tensor, class_targets(backbone, target, finer_refs), layer)
@@ -208,6 +218,7 @@ def explain(
         timings=timings,
         capture_seconds=capture_seconds,
         layer=evidence.layer,
+        image=picture,
     )
 
 
@@ -241,9 +252,6 @@ def _check_request(backbone: Backbone, methods: list[str], layer: str | None, re
     reference_weights(torch.ones(1), weighting)  # raises on an unknown weighting
 
 
-def _prepare(backbone: Backbone, image: Image.Image | str | os.PathLike | Tensor) -> tuple[Tensor, Geometry | None]:
-    if isinstance(image, Tensor):
-        if image.dim() != 4 or image.shape[:2] != (1, 3):
-            raise ValueError(f"an input tensor must be 1×3×H×W, got {tuple(image.shape)}")
-        return image.to(backbone.device), None
-    return backbone.prepare(load_image(image))
+def _check_tensor(input_tensor: Tensor) -> None:
+    if input_tensor.dim() != 4 or input_tensor.shape[:2] != (1, 3):
+        raise ValueError(f"an input tensor must be 1×3×H×W, got {tuple(input_tensor.shape)}")

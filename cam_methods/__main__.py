@@ -1,0 +1,74 @@
+"""Command line: ``python -m cam_methods IMAGE --backbone efficientnet_lite0 --methods gradcam hirescam --out DIR``.
+
+Writes one overlay PNG per method, ``maps.npz``, ``grid.png`` and ``manifest.json`` (see
+:mod:`cam_methods.export`). Bad input (unknown ids, missing files, non-images, unavailable weights) prints one
+line to stderr and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from model_zoo import BACKBONES, DEFAULT_BACKBONE, BackboneUnavailable, load_backbone
+
+from .explanation import explain
+from .export import write_outputs
+from .finer import DEFAULT_ALPHA, DEFAULT_REFERENCES, WEIGHTINGS
+from .images import ImageError
+from .registry import METHODS
+from .render import COLORMAPS
+
+DEFAULT_METHODS = ("gradcam", "hirescam", "finer-gradcam")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m cam_methods", description=__doc__.split("\n")[0])
+    parser.add_argument("image", help="path of the image to explain")
+    parser.add_argument("--backbone", default=DEFAULT_BACKBONE, help=f"one of: {', '.join(BACKBONES)}")
+    parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), help=f"ids from: {', '.join(METHODS)}")
+    parser.add_argument("--out", default="out", help="output folder (created if missing)")
+    parser.add_argument("--target", default=None, help="class index or label name (default: top-1)")
+    parser.add_argument("--layer", default=None, help="layer to explain (default: the backbone's default)")
+    parser.add_argument("--finer-alpha", type=float, default=DEFAULT_ALPHA, help="Finer-CAM comparison strength γ")
+    parser.add_argument("--finer-refs", type=int, default=DEFAULT_REFERENCES, help="number of reference classes")
+    parser.add_argument("--finer-weighting", choices=WEIGHTINGS, default="uniform")
+    parser.add_argument("--colormap", choices=COLORMAPS, default="jet")
+    parser.add_argument("--opacity", type=float, default=0.5)
+    parser.add_argument("--weights", default=None, help="local weights file for the backbone (no download)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    target = int(args.target) if args.target is not None and args.target.isdigit() else args.target
+    try:
+        unknown = [m for m in args.methods if m not in METHODS]
+        if unknown:
+            raise ValueError(f"unknown method id(s) {', '.join(unknown)}; known ids: {', '.join(METHODS)}")
+        backbone = load_backbone(args.backbone, weights=args.weights)
+        result = explain(
+            backbone,
+            args.image,
+            args.methods,
+            target=target,
+            layer=args.layer,
+            finer_alpha=args.finer_alpha,
+            finer_refs=args.finer_refs,
+            finer_weighting=args.finer_weighting,
+        )
+        files = write_outputs(result, args.out, args.colormap, args.opacity)
+    except (ImageError, BackboneUnavailable, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    references = "; ".join(result.reference_labels)
+    print(f"target: {result.target_label} (references: {references}); wrote {len(files)} files to {args.out}")
+    for method_id in result.method_ids:
+        print(f"  {METHODS[method_id].name:<22} {result.timings[method_id] * 1000:7.2f} ms")
+    print(f"  {'shared forward/backward':<22} {result.capture_seconds * 1000:7.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Writing an Explanation to disk in one format shared by the CLI and the app's Download button.
+
+Files: ``<method>.png`` (overlay on the uploaded image), ``maps.npz`` (method id → H×W float32 in [0, 1],
+aligned with the model input), ``grid.png`` (all overlays side by side) and ``manifest.json`` (versions,
+parameters, target and reference labels, probabilities, timings).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import zipfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .explanation import Explanation
+from .registry import METHODS
+from .render import grid_figure, overlay
+
+PACKAGES = ("torch", "timm", "open_clip_torch", "numpy", "Pillow", "matplotlib", "gradio")
+MANIFEST_VERSION = 1
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def manifest(explanation: Explanation, cmap: str, opacity: float) -> dict[str, Any]:
+    """Everything needed to reproduce and read the exported maps."""
+    return {
+        "format": MANIFEST_VERSION,
+        "versions": package_versions(),
+        "parameters": {
+            "backbone": explanation.backbone.name,
+            "layer": explanation.layer,
+            "methods": explanation.method_ids,
+            "finer_alpha": explanation.finer_alpha,
+            "finer_refs": len(explanation.references),
+            "finer_weighting": explanation.finer_weighting,
+            "colormap": cmap,
+            "opacity": opacity,
+            "input_size": list(explanation.input_size),
+        },
+        "target": {"key": _jsonable(explanation.target), "label": explanation.target_label},
+        "references": [{"key": _jsonable(key), "label": explanation.label(key)} for key in explanation.references],
+        "top5": [{"label": label, "probability": prob} for label, prob in explanation.top_k(5)],
+        "timings_ms": {
+            "capture": explanation.capture_seconds * 1000,
+            **{method_id: seconds * 1000 for method_id, seconds in explanation.timings.items()},
+        },
+        "method_names": {method_id: METHODS[method_id].name for method_id in explanation.method_ids},
+    }
+
+
+def write_outputs(explanation: Explanation, out_dir: str | Path, cmap: str = "jet", opacity: float = 0.5) -> list[Path]:
+    """Write the overlays, ``maps.npz``, ``grid.png`` and ``manifest.json`` into ``out_dir``; return the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    picture = explanation.picture
+    written = []
+    original_maps = []
+    for method_id in explanation.method_ids:
+        original_maps.append(explanation.to_image(method_id))
+        path = out / f"{method_id}.png"
+        overlay(picture, original_maps[-1], cmap, opacity).save(path)
+        written.append(path)
+    np.savez_compressed(out / "maps.npz", **explanation.maps)
+    titles = [METHODS[method_id].name for method_id in explanation.method_ids]
+    grid_figure(picture, original_maps, titles, cmap, opacity).savefig(out / "grid.png", dpi=100)
+    (out / "manifest.json").write_text(json.dumps(manifest(explanation, cmap, opacity), indent=2))
+    return [*written, out / "maps.npz", out / "grid.png", out / "manifest.json"]
+
+
+def zip_outputs(explanation: Explanation, zip_path: str | Path, cmap: str = "jet", opacity: float = 0.5) -> Path:
+    """The same files as :func:`write_outputs`, packed into one zip (the app's Download button)."""
+    zip_path = Path(zip_path)
+    folder = zip_path.with_suffix("")
+    files = write_outputs(explanation, folder, cmap, opacity)
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            archive.write(path, arcname=path.name)
+    return zip_path
+
+
+def _jsonable(key: Any) -> Any:
+    return key if isinstance(key, (int, str)) else str(key)

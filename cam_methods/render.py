@@ -1,0 +1,60 @@
+"""Drawing maps: matplotlib colormaps, overlays at a chosen opacity, and a side-by-side grid figure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # render to files and arrays; never open a window
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from PIL import Image
+
+COLORMAPS = ("jet", "turbo", "viridis", "inferno", "magma", "coolwarm", "gray")
+DIVERGING_COLORMAP = "coolwarm"
+
+
+def colourise(heatmap: np.ndarray, cmap: str = "jet", signed: bool = False) -> np.ndarray:
+    """H×W×3 uint8 colours for a map in [0, 1] (or [-1, 1] when ``signed``, drawn with zero at mid-scale)."""
+    if cmap not in colormaps:
+        raise ValueError(f"unknown colormap {cmap!r}; try one of {', '.join(COLORMAPS)}")
+    values = (heatmap + 1) / 2 if signed else heatmap
+    rgba = colormaps[cmap](np.clip(values, 0, 1))
+    return (rgba[..., :3] * 255).round().astype(np.uint8)
+
+
+def overlay(
+    image: Image.Image | np.ndarray, heatmap: np.ndarray, cmap: str = "jet", opacity: float = 0.5, signed: bool = False
+) -> Image.Image:
+    """``(1 − opacity)·image + opacity·colour(heatmap)``; the heatmap must have the image's height and width."""
+    pixels = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image, dtype=np.float32)
+    if pixels.shape[:2] != heatmap.shape:
+        raise ValueError(f"map {heatmap.shape} does not match image {pixels.shape[:2]}")
+    colours = colourise(heatmap, cmap, signed).astype(np.float32)
+    blended = (1 - opacity) * pixels + opacity * colours
+    return Image.fromarray(blended.round().clip(0, 255).astype(np.uint8))
+
+
+def grid_figure(
+    image: Image.Image | np.ndarray,
+    heatmaps: Sequence[np.ndarray],
+    titles: Sequence[str],
+    cmap: str = "jet",
+    opacity: float = 0.5,
+    columns: int = 4,
+) -> Figure:
+    """The original image followed by one overlay per map, ``columns`` panels per row."""
+    panels = [np.asarray(image)] + [np.asarray(overlay(image, h, cmap, opacity)) for h in heatmaps]
+    names = ["input", *titles]
+    rows = -(-len(panels) // columns)
+    figure = Figure(figsize=(3 * min(columns, len(panels)), 3.2 * rows), layout="constrained")
+    axes = figure.subplots(rows, min(columns, len(panels)), squeeze=False)
+    for axis in axes.flat:
+        axis.axis("off")
+    for axis, panel, name in zip(axes.flat, panels, names, strict=False):
+        axis.imshow(panel)
+        axis.set_title(name, fontsize=9)
+    return figure
