@@ -45,12 +45,12 @@ def load_image(source: Image.Image | str | os.PathLike | bytes) -> Image.Image:
 
 def _open(source: str | os.PathLike | bytes) -> Image.Image:
     if isinstance(source, bytes):
-        stream, name = io.BytesIO(source), "the uploaded data"
+        stream, name = io.BytesIO(source), "The uploaded data"
     else:
         path = Path(source)
         if not path.is_file():
             raise ImageError(f"No image file at {str(path)!r}.")
-        stream, name = path, repr(path.name)
+        stream, name = path, f"The file {path.name!r}"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -60,9 +60,11 @@ def _open(source: str | os.PathLike | bytes) -> Image.Image:
             raise ImageError(
                 f"{name} is not an image Pillow can read (PNG, JPEG, WebP, GIF, TIFF, BMP ...)."
             ) from error
-        raise ImageError(f"{name} declares too many pixels to decode safely.") from error
+        raise ImageError(
+            f"{name} declares more pixels than the {MAX_PIXELS / 1e6:.0f} MP limit; it was not decoded."
+        ) from error
     except OSError as error:
-        raise ImageError(f"{name} could not be read ({error}).") from error
+        raise ImageError(f"{name} could not be read ({error}); it may be truncated or corrupt.") from error
 
 
 def _check_size(size: tuple[int, int]) -> None:
