@@ -1,0 +1,131 @@
+"""Speed of the one-pass panel against one plain forward pass and against the per-method way.
+
+    python benchmarks/speed.py [--rounds 15] [--threads N]
+
+Per row, measured side by side and interleaved in one run (medians over the rounds):
+- ``forward``: one plain forward pass under ``torch.inference_mode()``;
+- ``panel``: ``explain`` with all 8 gradient-family ids plus ``finer-gradcam`` from one capture;
+- ``per-method``: the same 9 maps the naive way, one full forward *and* full backward pass per method
+  (hooks on the layer, gradient down to the input, as most CAM libraries do it);
+- ``with_alpha``: a Finer-CAM strength change on the panel's Explanation.
+Goals (EfficientNet-Lite0, 224 px, 2-core CPU): panel ≤ 1.5× forward, per-method / panel ≥ 8×, with_alpha ≤ 10 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
+
+import torch  # noqa: E402
+from reference_cams import full_pass  # noqa: E402  (the textbook one-method-one-pass helper of the tests)
+
+from cam_methods import GRADIENT_METHODS, METHODS, explain  # noqa: E402
+from model_zoo import Backbone, load_backbone  # noqa: E402
+
+PANEL = [*GRADIENT_METHODS, "finer-gradcam"]
+
+
+@dataclass
+class Row:
+    """One model to time: each callable does the whole job once."""
+
+    label: str
+    forward: Callable[[], object]
+    panel: Callable[[], object]
+    per_method: Callable[[], object]
+    with_alpha: Callable[[], object]
+
+
+def per_method_maps(backbone: Backbone, x: torch.Tensor, methods: list[str], target: int, refs: list[int]) -> None:
+    """The naive way: a full forward and backward pass for every single map."""
+    layer = backbone.module(None)
+    head = backbone.head_weights(None)
+    for method_id in methods:
+        info = METHODS[method_id]
+        if info.family == "finer":
+            score = lambda y: y[0, target] - 0.6 * y[0, refs].mean()  # noqa: E731
+        else:
+            score = lambda y: y[0, target]  # noqa: E731
+        A, G, _ = full_pass(backbone.model, layer, x, score)
+        A, G = torch.from_numpy(A).float(), torch.from_numpy(G).float()
+        info.fn(A, head[target] if info.uses_head_weights else G)
+
+
+def classifier_row(label: str, backbone: Backbone, x: torch.Tensor) -> Row:
+    first = explain(backbone, x, PANEL)
+    target, refs = first.target, list(first.references)
+
+    def forward() -> None:
+        with torch.inference_mode():
+            backbone.model(x)
+
+    return Row(
+        label=label,
+        forward=forward,
+        panel=lambda: explain(backbone, x, PANEL),
+        per_method=lambda: per_method_maps(backbone, x, PANEL, target, refs),
+        with_alpha=lambda: first.with_alpha(1.1),
+    )
+
+
+def median_seconds(fn: Callable[[], object], samples: list[float]) -> None:
+    started = time.perf_counter()
+    fn()
+    samples.append(time.perf_counter() - started)
+
+
+def measure(row: Row, rounds: int) -> dict[str, float]:
+    samples: dict[str, list[float]] = {"forward": [], "panel": [], "per_method": [], "with_alpha": []}
+    for fn in (row.forward, row.panel, row.per_method, row.with_alpha):  # warm-up
+        fn()
+    for _ in range(rounds):  # interleaved, so load changes hit every column alike
+        for name in samples:
+            median_seconds(getattr(row, name), samples[name])
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def rows() -> list[Row]:
+    from PIL import Image
+
+    lite0 = load_backbone("efficientnet_lite0")
+    x, _ = lite0.prepare(Image.open(ROOT / "assets" / "chelsea.png"))
+    found = [classifier_row("EfficientNet-Lite0 (bundled, 224 px)", lite0, x)]
+    try:
+        from speed_families import family_rows
+    except ImportError:
+        return found
+    return found + family_rows(Row, PANEL)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.rounds} rounds, medians in ms")
+    header = f"{'model':<40} {'forward':>9} {'panel':>9} {'per-method':>11} {'with_alpha':>11} {'panel/fwd':>10} {'speed-up':>9}"
+    print(header)
+    print("-" * len(header))
+    for row in rows():
+        t = measure(row, args.rounds)
+        print(
+            f"{row.label:<40} {t['forward'] * 1e3:9.1f} {t['panel'] * 1e3:9.1f} {t['per_method'] * 1e3:11.1f} "
+            f"{t['with_alpha'] * 1e3:11.2f} {t['panel'] / t['forward']:9.2f}x {t['per_method'] / t['panel']:8.1f}x"
+        )
+    print(f"panel = {len(PANEL)} maps: {', '.join(PANEL)}")
+
+
+if __name__ == "__main__":
+    main()
