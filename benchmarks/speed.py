@@ -52,11 +52,8 @@ def per_method_maps(backbone: Backbone, x: torch.Tensor, methods: list[str], tar
     head = backbone.head_weights(None)
     for method_id in methods:
         info = METHODS[method_id]
-        if info.family == "finer":
-            score = lambda y: y[0, target] - 0.6 * y[0, refs].mean()  # noqa: E731
-        else:
-            score = lambda y: y[0, target]  # noqa: E731
-        A, G, _ = full_pass(backbone.model, layer, x, score)
+        gamma = 0.6 if info.family == "finer" else 0.0
+        A, G, _ = full_pass(backbone.model, layer, x, lambda y, g=gamma: y[0, target] - g * y[0, refs].mean())
         A, G = torch.from_numpy(A).float(), torch.from_numpy(G).float()
         info.fn(A, head[target] if info.uses_head_weights else G)
 
@@ -115,14 +112,15 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.rounds} rounds, medians in ms")
-    header = f"{'model':<40} {'forward':>9} {'panel':>9} {'per-method':>11} {'with_alpha':>11} {'panel/fwd':>10} {'speed-up':>9}"
+    columns = ("forward", "panel", "per-method", "with_alpha", "panel/fwd", "speed-up")
+    header = f"{'model':<40} " + " ".join(f"{name:>11}" for name in columns)
     print(header)
     print("-" * len(header))
     for row in rows():
         t = measure(row, args.rounds)
         print(
-            f"{row.label:<40} {t['forward'] * 1e3:9.1f} {t['panel'] * 1e3:9.1f} {t['per_method'] * 1e3:11.1f} "
-            f"{t['with_alpha'] * 1e3:11.2f} {t['panel'] / t['forward']:9.2f}x {t['per_method'] / t['panel']:8.1f}x"
+            f"{row.label:<40} {t['forward'] * 1e3:11.1f} {t['panel'] * 1e3:11.1f} {t['per_method'] * 1e3:11.1f} "
+            f"{t['with_alpha'] * 1e3:11.2f} {t['panel'] / t['forward']:10.2f}x {t['per_method'] / t['panel']:10.1f}x"
         )
     print(f"panel = {len(PANEL)} maps: {', '.join(PANEL)}")
 
