@@ -2,7 +2,8 @@
 
 Writes one overlay PNG per method, ``maps.npz``, ``grid.png`` and ``manifest.json`` (see
 :mod:`cam_methods.export`). Bad input (unknown ids, missing files, non-images, unavailable weights) prints one
-line to stderr and exits with code 2.
+line to stderr and exits with code 2. On a CLIP backbone, ``--prompts "a cat" "a dog"`` are the targets
+(one folder of files per prompt when there are several) and ``--compare-prompts`` the Finer-CAM references.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), help=f"ids from: {', '.join(METHODS)}")
     parser.add_argument("--out", default="out", help="output folder (created if missing)")
     parser.add_argument("--target", default=None, help="class index or label name (default: top-1)")
+    parser.add_argument("--prompts", nargs="+", default=None, help="CLIP backbones: text prompts to explain")
+    parser.add_argument("--compare-prompts", nargs="+", default=None, help="CLIP: Finer-CAM comparison prompts")
     parser.add_argument("--layer", default=None, help="layer to explain (default: the backbone's default)")
     parser.add_argument("--finer-alpha", type=float, default=DEFAULT_ALPHA, help="Finer-CAM comparison strength γ")
     parser.add_argument("--finer-refs", type=int, default=DEFAULT_REFERENCES, help="number of reference classes")
@@ -57,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             finer_alpha=args.finer_alpha,
             finer_refs=args.finer_refs,
             finer_weighting=args.finer_weighting,
+            prompts=args.prompts,
+            compare_prompts=args.compare_prompts,
         )
         files = write_outputs(result, args.out, args.colormap, args.opacity)
     except (ImageError, BackboneUnavailable, ValueError) as error:

@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -18,11 +18,15 @@ from model_zoo import Backbone, Geometry, load_backbone
 from .capture import Evidence, capture
 from .finer import DEFAULT_ALPHA, DEFAULT_REFERENCES, combine, reference_weights
 from .images import load_image
+from .metrics import Faithfulness, MetricSettings, explanation_metrics
+from .optimization import FGVisResult, fgvis_result
 from .postprocess import to_input_map
+from .prompts import TargetView, link_prompts, prompt_targets, prompts_with_alpha
 from .registry import METHODS, MethodInfo, unknown_methods
 from .targets import class_targets
 
 Tensor = torch.Tensor
+SettingsT = TypeVar("SettingsT")
 SIGNAL_FAMILIES = ("gradient", "finer")
 
 
@@ -45,6 +49,19 @@ class MapContext:
     cancel: Callable[[], bool] | None = None
     cache: dict[str, Any] = field(default_factory=dict)
 
+    def settings(self, settings_type: type[SettingsT], *method_ids: str) -> SettingsT:
+        """The options of ``method_ids`` merged in order (later ids win) into a ``settings_type`` dataclass;
+        missing keys keep its defaults, unknown keys raise a ValueError naming the known ones."""
+        given = {key: value for method_id in method_ids for key, value in self.options.get(method_id, {}).items()}
+        known = {option.name for option in dataclasses.fields(settings_type)}
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown option(s) {', '.join(unknown)} for {' / '.join(method_ids)}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        return settings_type(**given)
+
     def signal(self, info: MethodInfo) -> Tensor:
         """The G (or, for CAM, the FC weight row) a gradient-family method is applied to.
 
@@ -60,7 +77,7 @@ class MapContext:
 
 def compute_raw_map(info: MethodInfo, context: MapContext) -> Tensor:
     """The method's map on the layer grid (gradient family) or input grid (others), before post-processing."""
-    if info.family in SIGNAL_FAMILIES:
+    if info.family in SIGNAL_FAMILIES and not info.takes_context:
         return info.fn(context.evidence.activations, context.signal(info))
     return info.fn(context)
 
@@ -72,7 +89,9 @@ class Explanation:
     - ``maps[id]``: H×W float32 in [0, 1], aligned with ``input_tensor`` (1×3×H×W);
     - ``raw_maps[id]``: the signed map before post-processing, on the layer's grid;
     - ``target`` / ``target_label``, ``references`` / ``reference_labels`` (Finer-CAM), ``probs`` (softmax);
-    - ``timings[id]``: seconds to build that map from the shared capture; ``capture_seconds``: the pass.
+    - ``timings[id]``: seconds to build that map from the shared capture; ``capture_seconds``: the pass;
+    - CLIP: ``target`` is a prompt, ``probs`` the zero-shot softmax over the class prompts, and
+      ``per_prompt[prompt]`` one Explanation per prompt, all from the same capture (:mod:`.prompts`).
     """
 
     backbone: Backbone
@@ -91,6 +110,8 @@ class Explanation:
     capture_seconds: float
     layer: str = field(default="")
     image: Image.Image | None = None
+    metric_cache: dict[tuple[str, MetricSettings], Faithfulness] = field(default_factory=dict, repr=False)
+    per_prompt: dict[str, Explanation] = field(default_factory=dict, repr=False)
 
     @property
     def picture(self) -> Image.Image:
@@ -135,15 +156,44 @@ class Explanation:
 
     def with_alpha(self, gamma: float) -> Explanation:
         """A new Explanation with Finer-CAM strength ``gamma``: Finer maps are recombined from the cached
-        gradients; no model call is made and every other map is shared."""
+        gradients; no model call is made and every other map is shared (for every prompt, on CLIP)."""
+        if self.per_prompt:
+            return prompts_with_alpha(self, gamma)
         context = dataclasses.replace(self.context, gamma=float(gamma))
         finer_ids = [method_id for method_id in self.maps if METHODS[method_id].family == "finer"]
         maps, raw_maps, timings = dict(self.maps), dict(self.raw_maps), dict(self.timings)
         for method_id in finer_ids:
             raw_maps[method_id], maps[method_id], timings[method_id] = _build_map(METHODS[method_id], context)
+        kept_metrics = {key: value for key, value in self.metric_cache.items() if key[0] not in finer_ids}
         return dataclasses.replace(
-            self, context=context, finer_alpha=float(gamma), maps=maps, raw_maps=raw_maps, timings=timings
+            self,
+            context=context,
+            finer_alpha=float(gamma),
+            maps=maps,
+            raw_maps=raw_maps,
+            timings=timings,
+            metric_cache=kept_metrics,
         )
+
+    def fgvis_result(self) -> FGVisResult:
+        """FGVis's full record: the exact mask, the explanation input, scores, steps and losses."""
+        return fgvis_result(self.context)
+
+    def fgvis_image(self) -> np.ndarray:
+        """FGVis's explanation image ``e = x ⊙ m + (1 − m) ⊙ b`` (what the model sees) as H×W×3 uint8,
+        aligned with ``input_tensor``; ``maps["fgvis"]`` is the mask to show beside it."""
+        return self.backbone.preprocess.denormalise(self.fgvis_result().explanation)
+
+    def metrics(self, method_id: str, settings: MetricSettings | None = None, **scoring: Any) -> Faithfulness:
+        """Deletion / insertion AUC and RD@5% of one map, computed on demand and cached (:mod:`.metrics`)."""
+        return self.metrics_for([method_id], settings, **scoring)[method_id]
+
+    def metrics_for(
+        self, method_ids: Sequence[str] | None = None, settings: MetricSettings | None = None, **scoring: Any
+    ) -> dict[str, Faithfulness]:
+        """Metrics of several maps (all when None); every map not yet cached is scored in shared batches.
+        ``scoring`` takes ``batch_size``, ``progress`` and ``cancel``."""
+        return explanation_metrics(self, self.method_ids if method_ids is None else method_ids, settings, **scoring)
 
 
 def applicable_methods(backbone: Backbone, layer: str | None = None) -> list[str]:
@@ -164,6 +214,8 @@ def explain(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     progress: Callable[[float, str], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    prompts: Sequence[str] | None = None,
+    compare_prompts: Sequence[str] | None = None,
 ) -> Explanation:
     """Explain ``image`` with every method in ``methods`` from a single forward pass.
 
@@ -171,55 +223,65 @@ def explain(
     already-preprocessed 1×3×H×W tensor; ``target`` a class index, a label name, or None for the top-1.
     ``options`` maps a method id to its keyword options (slow methods); ``progress(fraction, message)``
     and ``cancel() -> bool`` are passed to the methods that make their own model calls.
+    On a CLIP backbone the targets are ``prompts`` (one Explanation each, in ``.per_prompt``) and Finer-CAM
+    compares against ``compare_prompts`` (default: the nearest zero-shot class prompts); see :mod:`.prompts`.
     """
     if isinstance(backbone, str):
         backbone = load_backbone(backbone)
     methods = list(dict.fromkeys(methods))
     _check_request(backbone, methods, layer, finer_refs, finer_weighting)
+    prompting = prompt_targets(backbone, target, prompts, compare_prompts, finer_refs)
     picture = None if isinstance(image, Tensor) else load_image(image)
     input_tensor, geometry = (image.to(backbone.device), None) if picture is None else backbone.prepare(picture)
     _check_tensor(input_tensor)
 
     started = time.perf_counter()
-    evidence = capture(backbone, input_tensor, class_targets(backbone, target, finer_refs), layer)
+    choose = class_targets(backbone, target, finer_refs) if prompting is None else prompting
+    evidence = capture(backbone, input_tensor, choose, layer)
     capture_seconds = time.perf_counter() - started
+    if prompting is None:
+        probs = evidence.output[0].float().softmax(dim=-1)
+        views = [TargetView(evidence, probs, probs[list(evidence.keys[1:])])]
+    else:
+        views = prompting.views(evidence)
 
-    probs = evidence.output[0].float().softmax(dim=-1)
-    references = evidence.keys[1:]
-    reference_probs = probs[list(references)] if references else probs[:0]
-    head = backbone.head_weights(evidence.layer)
-    context = MapContext(
-        backbone=backbone,
-        input_tensor=input_tensor,
-        evidence=evidence,
-        gamma=float(finer_alpha),
-        reference_weights=reference_weights(reference_probs, finer_weighting),
-        head_weights=None if head is None else head[list(evidence.keys)],
-        options=dict(options or {}),
-        progress=progress,
-        cancel=cancel,
-    )
-    maps, raw_maps, timings = {}, {}, {}
-    for method_id in methods:
-        raw_maps[method_id], maps[method_id], timings[method_id] = _build_map(METHODS[method_id], context)
-    return Explanation(
-        backbone=backbone,
-        input_tensor=input_tensor,
-        geometry=geometry,
-        evidence=evidence,
-        context=context,
-        target=evidence.keys[0],
-        references=tuple(references),
-        probs=probs,
-        finer_alpha=float(finer_alpha),
-        finer_weighting=finer_weighting,
-        maps=maps,
-        raw_maps=raw_maps,
-        timings=timings,
-        capture_seconds=capture_seconds,
-        layer=evidence.layer,
-        image=picture,
-    )
+    def explained(view: TargetView) -> Explanation:
+        head = backbone.head_weights(view.evidence.layer)
+        context = MapContext(
+            backbone=backbone,
+            input_tensor=input_tensor,
+            evidence=view.evidence,
+            gamma=float(finer_alpha),
+            reference_weights=reference_weights(view.reference_probs, finer_weighting),
+            head_weights=None if head is None else head[list(view.evidence.keys)],
+            options=dict(options or {}),
+            progress=progress,
+            cancel=cancel,
+        )
+        maps, raw_maps, timings = {}, {}, {}
+        for method_id in methods:
+            raw_maps[method_id], maps[method_id], timings[method_id] = _build_map(METHODS[method_id], context)
+        return Explanation(
+            backbone=backbone,
+            input_tensor=input_tensor,
+            geometry=geometry,
+            evidence=view.evidence,
+            context=context,
+            target=view.evidence.keys[0],
+            references=tuple(view.evidence.keys[1:]),
+            probs=view.probs,
+            finer_alpha=float(finer_alpha),
+            finer_weighting=finer_weighting,
+            maps=maps,
+            raw_maps=raw_maps,
+            timings=timings,
+            capture_seconds=capture_seconds,
+            layer=view.evidence.layer,
+            image=picture,
+        )
+
+    explanations = [explained(view) for view in views]
+    return explanations[0] if prompting is None else link_prompts(explanations)
 
 
 def _build_map(info: MethodInfo, context: MapContext) -> tuple[Tensor, np.ndarray, float]:

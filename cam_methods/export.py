@@ -2,7 +2,8 @@
 
 Files: ``<method>.png`` (overlay on the uploaded image), ``maps.npz`` (method id → H×W float32 in [0, 1],
 aligned with the model input), ``grid.png`` (all overlays side by side) and ``manifest.json`` (versions,
-parameters, target and reference labels, probabilities, timings).
+parameters, target and reference labels, probabilities, timings). A CLIP Explanation of several prompts
+writes one such set per prompt, in ``prompt1/``, ``prompt2/``, … (in the order the prompts were given).
 """
 
 from __future__ import annotations
@@ -62,8 +63,20 @@ def manifest(explanation: Explanation, cmap: str, opacity: float) -> dict[str, A
 
 
 def write_outputs(explanation: Explanation, out_dir: str | Path, cmap: str = "jet", opacity: float = 0.5) -> list[Path]:
-    """Write the overlays, ``maps.npz``, ``grid.png`` and ``manifest.json`` into ``out_dir``; return the paths."""
-    out = Path(out_dir)
+    """Write the overlays, ``maps.npz``, ``grid.png`` and ``manifest.json`` into ``out_dir`` (one folder per
+    prompt for several CLIP prompts); return the paths."""
+    parts = list(explanation.per_prompt.values())
+    if len(parts) < 2:
+        return write_one(explanation, Path(out_dir), cmap, opacity)
+    return [
+        path
+        for number, part in enumerate(parts, start=1)
+        for path in write_one(part, Path(out_dir) / f"prompt{number}", cmap, opacity)
+    ]
+
+
+def write_one(explanation: Explanation, out: Path, cmap: str, opacity: float) -> list[Path]:
+    """The files of one target's maps in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     picture = explanation.picture
     written = []
@@ -87,7 +100,7 @@ def zip_outputs(explanation: Explanation, zip_path: str | Path, cmap: str = "jet
     files = write_outputs(explanation, folder, cmap, opacity)
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in files:
-            archive.write(path, arcname=path.name)
+            archive.write(path, arcname=path.relative_to(folder))
     return zip_path
 
 

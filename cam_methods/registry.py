@@ -7,12 +7,16 @@ The app, the CLI and the docs read this table; nothing else lists methods. Famil
 - ``finer``: Finer-CAM on a gradient base (``base`` names it): the same function applied to the
   recombined signal ``G_c − γ Σ π_t G_rt`` (see :mod:`cam_methods.finer`).
 - ``perturbation`` / ``optimisation``: ``fn(context) -> map``; they make their own model calls.
+
+``takes_context`` marks a ``finer`` method whose ``fn`` is ``fn(context)`` too (Finer-Score-CAM): it
+recombines cached scores of the target and its references instead of gradients.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -33,6 +37,7 @@ class MethodInfo:
     class_specific: bool = True
     slow: bool = False
     base: str | None = None
+    takes_context: bool = False
 
 
 METHODS: dict[str, MethodInfo] = {}
@@ -52,6 +57,18 @@ def gradient_method(
 
     def decorate(fn: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Tensor], Tensor]:
         register(MethodInfo(id, name, "gradient", paper, formula, fn, uses_head_weights, class_specific))
+        return fn
+
+    return decorate
+
+
+def context_method(
+    id: str, name: str, family: str, paper: str, formula: str, **flags: Any
+) -> Callable[[Callable[..., Tensor]], Callable[..., Tensor]]:
+    """Decorator registering ``fn(context) -> map`` (a method that makes its own model calls) as slow."""
+
+    def decorate(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+        register(MethodInfo(id, name, family, paper, formula, fn, slow=True, **flags))
         return fn
 
     return decorate

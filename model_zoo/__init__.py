@@ -1,7 +1,11 @@
 """Backbones as data: ``load_backbone(name)`` gives a model with its preprocessing, layers and labels."""
 
-from . import timm_models  # noqa: F401  (registers the CNN entries)
-from .backbone import Backbone, channels_first_grid
+from . import (
+    clip,  # noqa: F401  (registers the CLIP entries)
+    timm_models,  # noqa: F401  (registers the CNN entries)
+    timm_vit,  # noqa: F401  (registers the ViT entries)
+)
+from .backbone import Backbone, PromptScorer, channels_first_grid
 from .preprocess import Geometry, Preprocess
 from .registry import (
     BACKBONES,
@@ -21,6 +25,7 @@ __all__ = [
     "BackboneUnavailable",
     "Geometry",
     "Preprocess",
+    "PromptScorer",
     "channels_first_grid",
     "load_backbone",
     "register_backbone",

@@ -4,11 +4,13 @@ The engine (``cam_methods``) never looks inside a model. It asks the Backbone fo
 
 - ``prepare(image)``: the input tensor and the :class:`~model_zoo.preprocess.Geometry` record;
 - ``layers`` / ``default_layer`` / ``module(layer)``: where to hook;
-- ``to_grid(activation)``: the hooked layer's output as a K×h×w grid (ViTs drop prefix tokens here);
+- ``to_grid(activation, input_size)``: the hooked layer's output as a K×h×w grid (ViTs drop prefix tokens
+  here and read h×w from the input's H×W);
 - ``head_weights(layer)``: the FC weights when ``layer`` feeds a global-average-pool + linear head (CAM);
 - ``labels``: class names, for classifiers;
 - ``score_outputs(output, keys)``: the B×T scores that perturbation methods and metrics compare
-  (softmax probabilities of the target classes for a classifier).
+  (softmax probabilities of the target classes for a classifier, scaled cosine similarities for CLIP);
+- ``prompt_scorer``: for CLIP only, the text side that turns prompts into scores.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import torch
 from PIL import Image
@@ -31,11 +34,22 @@ def softmax_scores(output: torch.Tensor, keys: Sequence) -> torch.Tensor:
     return output.float().softmax(dim=-1)[:, list(keys)]
 
 
-def channels_first_grid(activation: torch.Tensor) -> torch.Tensor:
-    """CNN layers already give 1×K×h×w: return the K×h×w grid."""
+def channels_first_grid(activation: torch.Tensor, input_size: tuple[int, int] | None = None) -> torch.Tensor:
+    """CNN layers already give 1×K×h×w: return the K×h×w grid (``input_size`` is not needed)."""
     if activation.dim() != 4:
         raise ValueError(f"expected a 1×K×h×w activation from a CNN layer, got shape {tuple(activation.shape)}")
     return activation[0]
+
+
+class PromptScorer(Protocol):
+    """The text side of a CLIP model: ``similarity(e, prompts)[b, t] = logit_scale · cos(e_b, text(prompts_t))``.
+
+    ``class_prompts`` are the zero-shot candidates: one prompt per entry of the backbone's ``labels``, same order.
+    """
+
+    class_prompts: tuple[str, ...]
+
+    def similarity(self, image_embedding: torch.Tensor, prompts: Sequence[str]) -> torch.Tensor: ...
 
 
 @dataclass(eq=False)
@@ -54,15 +68,18 @@ class Backbone:
     layers: Sequence[str]
     default_layer: str
     labels: Sequence[str] | None = None
-    to_grid: Callable[[torch.Tensor], torch.Tensor] = channels_first_grid
+    to_grid: Callable[[torch.Tensor, tuple[int, int]], torch.Tensor] = channels_first_grid
     cam_layer: str | None = None
     classifier: nn.Linear | None = None
     score_outputs: Callable[[torch.Tensor, Sequence], torch.Tensor] = softmax_scores
+    prompt_scorer: PromptScorer | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
             raise ValueError(f"family must be one of {FAMILIES}, not {self.family!r}")
+        if (self.family == "clip") != (self.prompt_scorer is not None):
+            raise ValueError("a CLIP backbone needs a prompt_scorer, and only a CLIP backbone has one")
         if self.default_layer not in self.layers:
             raise ValueError(f"default layer {self.default_layer!r} is not among the layers {list(self.layers)}")
         self.model.eval()
@@ -83,6 +100,13 @@ class Backbone:
                 f"{self.display_name} has no selectable layer {layer!r}; choose one of {list(self.layers)}"
             )
         return self.model.get_submodule(layer)
+
+    def class_logits(self, output: torch.Tensor) -> torch.Tensor:
+        """B×classes scores from the model output: a classifier's logits; on CLIP the zero-shot scores
+        ``s(class prompt c)`` of every label (their softmax is the zero-shot prediction)."""
+        if self.prompt_scorer is None:
+            return output
+        return self.prompt_scorer.similarity(output, self.prompt_scorer.class_prompts)
 
     def head_weights(self, layer: str | None) -> torch.Tensor | None:
         """The classifier's weight matrix (classes × K) when ``layer`` feeds a GAP + linear head, else None."""

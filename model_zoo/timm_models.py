@@ -30,13 +30,17 @@ def timm_preprocess(model: nn.Module) -> Preprocess:
     )
 
 
-def load_timm_model(arch: str, tag: str, display_name: str, weights: str | None) -> nn.Module:
-    """``arch`` with the Hub weights of ``arch.tag``, or with a local checkpoint when ``weights`` is given."""
+def load_timm_model(arch: str, tag: str, display_name: str, weights: str | None, **create_kwargs) -> nn.Module:
+    """``arch`` with the Hub weights of ``arch.tag``, or with a local checkpoint when ``weights`` is given.
+
+    ``create_kwargs`` go to ``timm.create_model`` (ViTs pass ``dynamic_img_size=True``).
+    """
+    name = f"{arch}.{tag}"
     if weights:
-        model = timm.create_model(f"{arch}.{tag}", pretrained=False)
+        model = timm.create_model(name, pretrained=False, **create_kwargs)
         timm.models.load_checkpoint(model, weights)
         return model
-    return download_or_explain(arch, display_name, lambda: timm.create_model(f"{arch}.{tag}", pretrained=True))
+    return download_or_explain(arch, display_name, lambda: timm.create_model(name, pretrained=True, **create_kwargs))
 
 
 @dataclass(frozen=True)
