@@ -1,0 +1,82 @@
+"""What the app offers, read from the registries: backbones grouped by family, methods with their labels.
+
+Nothing here lists a model or a method by hand except the preferred default selection, which is
+filtered by what is registered.
+"""
+
+from __future__ import annotations
+
+from cam_methods import METHODS, applicable_methods
+from model_zoo import BACKBONES, Backbone
+
+FAMILY_TITLES = {"cnn": "CNN", "vit": "ViT", "clip": "CLIP"}
+DEFAULT_METHODS = ("gradcam", "hirescam", "finer-gradcam", "abscam1")  # all from the one shared capture
+TOP1 = "top1"
+
+
+def backbone_label(name: str) -> str:
+    """``"CNN · EfficientNet-Lite0 (bundled)"``; ``" · weights unavailable offline"`` appended when so."""
+    spec = BACKBONES[name]
+    label = f"{FAMILY_TITLES.get(spec.family, spec.family)} · {spec.display_name}"
+    return label if spec.available_offline else f"{label} · weights unavailable offline"
+
+
+def backbone_choices() -> list[tuple[str, str]]:
+    """(label, name) pairs for the dropdown, grouped by family in CNN, ViT, CLIP order."""
+    order = list(FAMILY_TITLES)
+    names = sorted(BACKBONES, key=lambda name: order.index(BACKBONES[name].family))
+    return [(backbone_label(name), name) for name in names]
+
+
+def method_label(method_id: str) -> str:
+    """``"Score-CAM · slow"`` for slow methods, the display name otherwise."""
+    info = METHODS[method_id]
+    return f"{info.name} · slow" if info.slow else info.name
+
+
+def method_choices() -> list[tuple[str, str]]:
+    return [(method_label(method_id), method_id) for method_id in METHODS]
+
+
+def default_methods() -> list[str]:
+    """Grad-CAM, HiResCAM, Finer-Grad-CAM and Abs-CAM phase 1: the first run is fast (no extra model passes);
+    the full, slow Abs-CAM is one tick away."""
+    return [method_id for method_id in DEFAULT_METHODS if method_id in METHODS]
+
+
+def split_applicable(backbone: Backbone, layer: str | None, method_ids: list[str]) -> tuple[list[str], list[str]]:
+    """The requested methods that can run on ``backbone`` at ``layer``, and those that cannot."""
+    runnable = set(applicable_methods(backbone, layer))
+    return [m for m in method_ids if m in runnable], [m for m in method_ids if m not in runnable]
+
+
+def target_choices(backbone: Backbone, first: list[int]) -> list[tuple[str, str]]:
+    """The target dropdown as (label, value): top-1, then the classes ``first`` (the top-5), then every other
+    class once. Values are class indices as strings, since ImageNet repeats a few label names."""
+    labels = list(backbone.labels or [])
+    rest = [index for index in range(len(labels)) if index not in first]
+    return [("Top-1 prediction", TOP1), *[(class_label(backbone, i), str(i)) for i in [*first, *rest]]]
+
+
+def class_label(backbone: Backbone, index: int) -> str:
+    """``"tiger cat (#282)"``: the index disambiguates the few repeated ImageNet names."""
+    return f"{backbone.labels[index]} (#{index})"
+
+
+def class_probabilities(backbone: Backbone, top: list[tuple[int, float]]) -> dict[str, float]:
+    """{label: probability} for ``gr.Label``."""
+    return {class_label(backbone, index): prob for index, prob in top}
+
+
+def parse_target(value: str | None) -> int | None:
+    """The dropdown value (a class index as text) as an int, or None for the top-1 prediction."""
+    if value in (None, "", TOP1):
+        return None
+    if not value.isdigit():
+        raise ValueError(f"unknown target {value!r}; choose a class from the list")
+    return int(value)
+
+
+def parse_prompts(text: str | None) -> list[str]:
+    """``"a cat; a dog ;"`` → ``["a cat", "a dog"]``."""
+    return [part.strip() for part in (text or "").split(";") if part.strip()]

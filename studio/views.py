@@ -1,0 +1,130 @@
+"""Turning a session's Explanation into what the page shows: overlays with captions, the compare slider,
+the reference labels, the Learn tab's method table, and the Download zip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from cam_methods import METHODS
+from cam_methods.export import zip_outputs
+from cam_methods.render import DIVERGING_COLORMAP, overlay
+
+from .choices import method_label
+from .session import Session, Tile, explanations, tiles
+
+DEFAULT_COLUMNS = 4
+MAX_COLUMNS = 6
+
+
+def display_colormap(cmap: str, signed: bool) -> str:
+    """Raw (signed) maps are drawn with the diverging colormap so that zero sits at mid-scale."""
+    return DIVERGING_COLORMAP if signed else cmap
+
+
+def tile_label(tile: Tile) -> str:
+    """``"Grad-CAM"``, or ``"“a cat” · Grad-CAM"`` for a prompt's map."""
+    name = method_label(tile.method_id)
+    return name if tile.prompt is None else f"“{tile.prompt}” · {name}"
+
+
+def caption(tile: Tile, with_metrics: bool) -> str:
+    """``"Grad-CAM · 1.2 ms"``, then ``" · del 0.12↓ · ins 0.56↑ · RD@5% 0.08↑"`` once metrics are asked for
+    (the Finer maps are re-scored after a slider move: their map changed)."""
+    text = f"{tile_label(tile)} · {tile.explanation.timings[tile.method_id] * 1000:.1f} ms"
+    if not with_metrics:
+        return text
+    scores = tile.explanation.metrics(tile.method_id)
+    return (
+        f"{text} · del {scores.deletion_auc:.3f}↓ · ins {scores.insertion_auc:.3f}↑ · RD@5% {scores.relative_drop:.3f}↑"
+    )
+
+
+def overlay_path(session: Session, tile: Tile, cmap: str, opacity: float, signed: bool) -> Path:
+    """The overlay PNG for one map, rendered once per (map, display options) and reused after that.
+
+    Finer maps depend on γ, so γ is part of their key; the other maps keep their files (and so their URLs)
+    while the slider moves.
+    """
+    explanation = tile.explanation
+    alpha = explanation.finer_alpha if METHODS[tile.method_id].family == "finer" else None
+    key = (session.run_number, tile.key, cmap, round(opacity, 3), signed, alpha)
+    if key not in session.rendered:
+        heatmap = explanation.to_image(tile.method_id, signed=signed)
+        picture = overlay(explanation.picture, heatmap, display_colormap(cmap, signed), opacity, signed)
+        path = session.workdir / f"run{session.run_number}-{len(session.rendered):04d}-{tile.method_id}.png"
+        picture.save(path, compress_level=1)
+        session.rendered[key] = path
+    return session.rendered[key]
+
+
+def gallery(session: Session | None, cmap: str, opacity: float, signed: bool) -> list[tuple[str, str]]:
+    """(overlay file, caption) for every map of the current run, in the order requested (prompt by prompt)."""
+    return [
+        (str(overlay_path(session, tile, cmap, opacity, signed)), caption(tile, session.with_metrics))
+        for tile in tiles(session)
+    ]
+
+
+def gallery_columns(session: Session | None) -> int:
+    """One column per method (so that each CLIP prompt is one row), at most ``MAX_COLUMNS``."""
+    if session is None or session.explanation is None:
+        return DEFAULT_COLUMNS
+    return max(1, min(len(session.explanation.method_ids), MAX_COLUMNS))
+
+
+def tile_choices(session: Session | None) -> list[tuple[str, str]]:
+    """(label, key) of every map, for the compare dropdowns."""
+    return [(tile_label(tile), tile.key) for tile in tiles(session)]
+
+
+def compare_pair(
+    session: Session | None, first: str | None, second: str | None, cmap: str, opacity: float, signed: bool
+) -> tuple[Image.Image, Image.Image] | None:
+    """The two chosen overlays for the before/after slider, or None until both exist."""
+    by_key = {tile.key: tile for tile in tiles(session)}
+    if first not in by_key or second not in by_key:
+        return None
+    paths = [overlay_path(session, by_key[key], cmap, opacity, signed) for key in (first, second)]
+    return Image.open(paths[0]), Image.open(paths[1])
+
+
+def summary(session: Session | None) -> str:
+    """Markdown: target, Finer-CAM references, and the methods skipped on this backbone/layer."""
+    if session is None or session.explanation is None:
+        return ""
+    explanation = session.explanation
+    parts = explanations(session)
+    targets = "; ".join(f"“{part.target_label}”" if part.per_prompt else part.target_label for part in parts)
+    lines = [
+        f"**Target:** {targets} · **layer:** `{explanation.layer}` · "
+        f"**capture:** {explanation.capture_seconds * 1000:.0f} ms"
+    ]
+    for part in parts:
+        if part.references:
+            against = f" for “{part.target_label}”" if part.per_prompt else ""
+            lines.append(
+                f"**Finer-CAM references{against} (γ = {part.finer_alpha:.2f}):** " + "; ".join(part.reference_labels)
+            )
+    if session.skipped:
+        names = ", ".join(METHODS[method_id].name for method_id in session.skipped)
+        lines.append(f"**Skipped** (not applicable on this backbone and layer): {names}")
+    return "\n\n".join(lines)
+
+
+def methods_table() -> str:
+    """Markdown table of every registered method: name, family, formula and paper."""
+    rows = ["| Method | Family | Formula | Paper |", "|---|---|---|---|"]
+    for info in METHODS.values():
+        cells = [method_label(info.id), info.family, f"`{info.formula}`", info.paper]
+        rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(rows)
+
+
+def export_zip(session: Session | None, cmap: str, opacity: float) -> str:
+    """Write the overlays, maps.npz and manifest.json (the CLI's format) into one zip; return its path."""
+    if session is None or session.explanation is None:
+        raise ValueError("run an explanation first, then download it")
+    path = session.workdir / f"camstudio-run{session.run_number}.zip"
+    return str(zip_outputs(session.explanation, path, cmap, opacity))

@@ -1,0 +1,82 @@
+"""The real app in headless Chromium: upload, four methods, Finer slider, CLIP prompt, corrupt upload."""
+
+from __future__ import annotations
+
+from app_fixtures import bad_uploads
+
+FOUR = ("Grad-CAM", "HiResCAM", "Finer-Grad-CAM", "Layer-CAM")
+TIMEOUT_MS = 60_000
+
+
+def gallery_sources(page) -> list[str]:
+    return page.locator("#gallery img").evaluate_all("images => images.map(image => image.src)")
+
+
+def upload(page, path: str) -> None:
+    page.locator("#image_input input[type=file]").set_input_files(path)
+
+
+def test_four_methods_and_the_finer_slider(page, chelsea_path):
+    upload(page, chelsea_path)
+    page.locator("#top5").get_by_text("tiger cat").first.wait_for(timeout=TIMEOUT_MS)
+    choose_methods(page, FOUR)
+    page.locator("#run").click()
+    page.wait_for_function("document.querySelectorAll('#gallery img').length >= 4", timeout=TIMEOUT_MS)
+    before = gallery_sources(page)
+    assert len(before) == 4
+    page.locator("#finer_alpha input[type=range]").fill("1.6")
+    page.wait_for_function(
+        "src => document.querySelectorAll('#gallery img')[2]?.src !== src", arg=before[2], timeout=TIMEOUT_MS
+    )
+    after = gallery_sources(page)
+    assert [b == a for b, a in zip(before, after, strict=True)] == [True, True, False, True]
+
+
+def choose_methods(page, names) -> None:
+    methods = page.locator("#methods")
+    for box in methods.get_by_role("checkbox").all():
+        box.set_checked(False)
+    for name in names:
+        methods.get_by_label(name, exact=True).set_checked(True)
+
+
+def test_clip_prompts_give_one_row_per_prompt_and_finer_uses_the_comparison_prompt(page, chelsea_path, clip_backbone):
+    upload(page, chelsea_path)
+    page.locator("#top5").get_by_text("tiger cat").first.wait_for(timeout=TIMEOUT_MS)
+    page.locator("#backbone input").click()
+    page.get_by_role("option", name="Random-weight CLIP").first.click()
+    prompts = page.locator("#prompts textarea")
+    prompts.wait_for(timeout=TIMEOUT_MS)
+    prompts.fill("a photo of a cat; a photo of a dog")
+    page.locator("#compare_prompts textarea").fill("a photo of a bird")
+    choose_methods(page, ("Grad-CAM", "Finer-Grad-CAM"))
+    page.locator("#run").click()
+    page.wait_for_function("document.querySelectorAll('#gallery img').length >= 4", timeout=TIMEOUT_MS)
+    assert len(gallery_sources(page)) == 4
+    summary = page.locator("#summary")
+    summary.get_by_text("a photo of a bird").first.wait_for(timeout=TIMEOUT_MS)
+    assert "“a photo of a dog”" in summary.inner_text()
+    assert "Traceback" not in page.content()
+
+
+def test_stop_releases_the_page_from_a_slow_run_and_the_app_keeps_working(page, chelsea_path):
+    """The UI side of Stop (the server side, the computation really stopping, is in test_handlers.py)."""
+    upload(page, chelsea_path)
+    page.locator("#top5").get_by_text("tiger cat").first.wait_for(timeout=TIMEOUT_MS)
+    choose_methods(page, ("FGVis · slow",))
+    page.locator("#run").click()
+    page.locator("#gallery").get_by_text("FGVis: step").first.wait_for(timeout=TIMEOUT_MS)
+    page.locator("#stop").click()
+    page.locator("#gallery").get_by_text("FGVis: step").first.wait_for(state="detached", timeout=TIMEOUT_MS)
+    assert gallery_sources(page) == []
+    choose_methods(page, ("Grad-CAM",))
+    page.locator("#run").click()
+    page.wait_for_function("document.querySelectorAll('#gallery img').length >= 1", timeout=TIMEOUT_MS)
+    assert "Something went wrong" not in page.content()
+
+
+def test_corrupt_upload_shows_a_clean_message(page, tmp_path):
+    upload(page, str(bad_uploads(tmp_path)["corrupt"]))
+    toast = page.get_by_text("corrupt", exact=False).or_(page.get_by_text("not an image", exact=False)).first
+    toast.wait_for(timeout=TIMEOUT_MS)
+    assert "Traceback" not in page.content()

@@ -1,0 +1,68 @@
+"""The app's handlers called directly: Stop really stops the computation, errors become one clean sentence."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import gradio as gr
+import pytest
+
+from studio import handlers
+
+
+def run_fgvis(image_path: str, request: SimpleNamespace, progress) -> None:
+    handlers.on_run(
+        None, image_path, "efficientnet_lite0", ["fgvis"], "top1", "", "", None, 0.6, 3, "jet", 0.5, False,
+        request, progress,
+    )  # fmt: skip
+
+
+def test_stop_makes_a_running_fgvis_raise_cancelled_long_before_it_would_finish(chelsea_path):
+    request = SimpleNamespace(session_hash="stop-test")
+    steps: list[str] = []
+    started = threading.Event()
+
+    def progress(fraction: float, desc: str = "") -> None:
+        steps.append(desc)
+        if len(steps) == 3:
+            started.set()
+
+    outcome: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            run_fgvis(chelsea_path, request, progress)
+        except BaseException as error:  # noqa: BLE001  (the outcome is inspected below)
+            outcome.append(error)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert started.wait(60), "FGVis never reported progress"
+    handlers.on_stop(request)
+    thread.join(60)
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], gr.Error), outcome
+    assert "cancelled" in str(outcome[0])
+    fgvis_steps = [desc for desc in steps if desc.startswith("FGVis: step")]
+    assert len(fgvis_steps) < 20, f"FGVis went on for {len(fgvis_steps)} steps after Stop"  # it converges at ~67
+
+
+def test_a_new_run_of_the_same_session_is_not_stopped_by_an_earlier_stop(chelsea_path):
+    request = SimpleNamespace(session_hash="stale-stop")
+    handlers.on_stop(request)
+    session, gallery, *_ = handlers.on_run(
+        None, chelsea_path, "efficientnet_lite0", ["gradcam"], "top1", "", "", None, 0.6, 3, "jet", 0.5, False,
+        request, lambda *args, **kwargs: None,
+    )  # fmt: skip
+    assert len(gallery) == 1
+
+
+def test_an_unexpected_error_is_one_generic_sentence_without_internals():
+    @handlers.friendly_errors
+    def broken() -> None:
+        raise KeyError("/secret/path/model.pt")
+
+    with pytest.raises(gr.Error) as caught:
+        broken()
+    assert "secret" not in str(caught.value) and "went wrong" in str(caught.value)
