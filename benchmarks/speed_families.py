@@ -1,0 +1,100 @@
+"""ViT-B/16 and CLIP ViT-B/32 rows for ``benchmarks/speed.py`` (random weights: no network needed).
+
+    from speed_families import family_backbones, family_rows
+
+``family_backbones()`` builds the two backbones and returns ``(label, backbone, x, explain_kwargs)`` per row,
+``x`` being the 1×3×224×224 input tensor of ``assets/chelsea.png`` and ``explain_kwargs`` what
+``explain`` needs beyond it (CLIP: ``prompts``). The CLIP backbone's 1000 zero-shot class prompts are
+encoded here, once, so that no timed call pays for them. ``family_rows(Row, panel)`` turns them into
+speed.py's rows; the panel drops the methods a transformer cannot run (CAM).
+
+``python benchmarks/speed.py --rounds 3`` prints these rows under the EfficientNet-Lite0 row.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import torch  # noqa: E402
+from reference_cams import full_pass  # noqa: E402  (the textbook one-method-one-pass helper of the tests)
+
+from cam_methods import METHODS, Explanation, applicable_methods, explain  # noqa: E402
+from model_zoo import Backbone  # noqa: E402
+from model_zoo.clip import random_clip_backbone  # noqa: E402
+from model_zoo.timm_vit import VITS  # noqa: E402
+
+CLIP_PROMPT = "a photo of a cat"
+Score = Callable[[torch.Tensor, float], torch.Tensor]
+
+
+def family_backbones() -> list[tuple[str, Backbone, torch.Tensor, dict[str, Any]]]:
+    """Random-weight ViT-B/16 (timm) and CLIP ViT-B/32 (open_clip), each with its chelsea input tensor."""
+    from PIL import Image
+
+    picture = Image.open(ROOT / "assets" / "chelsea.png")
+    torch.manual_seed(0)
+    vit = VITS["vit_base_patch16_224"].build_random()
+    clip = random_clip_backbone("ViT-B-32 (random)", "ViT-B-32")
+    clip.prompt_scorer.embed(clip.prompt_scorer.class_prompts)  # the one-off text cost, outside the timings
+    return [
+        ("ViT-B/16 (timm, random, 224 px)", vit, vit.prepare(picture)[0], {}),
+        ("CLIP ViT-B/32 (random, 224 px)", clip, clip.prepare(picture)[0], {"prompts": [CLIP_PROMPT]}),
+    ]
+
+
+def naive_maps(backbone: Backbone, x: torch.Tensor, methods: list[str], score: Score) -> None:
+    """The per-method way: a full forward and backward pass (down to the input) for every single map."""
+    layer = backbone.module(None)
+    size = tuple(x.shape[-2:])
+    for method_id in methods:
+        info = METHODS[method_id]
+        gamma = 0.6 if info.family == "finer" else 0.0
+        A, G, _ = full_pass(backbone.model, layer, x, lambda y, g=gamma: score(y, g))
+        info.fn(*(backbone.to_grid(torch.from_numpy(t).float()[None], size) for t in (A, G)))
+
+
+def target_score(first: Explanation) -> Score:
+    """``s = y_c − γ · mean_t y_rt`` for the panel's own target and references (classes or prompts)."""
+    backbone = first.backbone
+    if backbone.prompt_scorer is None:
+        target, refs = first.target, list(first.references)
+        return lambda y, gamma: y[0, target] - gamma * y[0, refs].mean()
+    keys = [first.target, *first.references]
+
+    def prompt_score(y: torch.Tensor, gamma: float) -> torch.Tensor:
+        scores = backbone.prompt_scorer.similarity(y, keys)[0]
+        return scores[0] - gamma * scores[1:].mean()
+
+    return prompt_score
+
+
+def family_rows(Row: type, panel: list[str]) -> list:
+    """speed.py's ``Row`` for each family backbone: forward, panel, per-method and with_alpha callables."""
+    rows = []
+    for label, backbone, x, kwargs in family_backbones():
+        methods = [method for method in panel if method in applicable_methods(backbone)]
+        first = explain(backbone, x, methods, **kwargs)
+        score = target_score(first)
+
+        def forward(backbone: Backbone = backbone, x: torch.Tensor = x) -> None:
+            with torch.inference_mode():
+                backbone.model(x)
+
+        rows.append(
+            Row(
+                label=label,
+                forward=forward,
+                panel=lambda b=backbone, x=x, m=methods, k=kwargs: explain(b, x, m, **k),
+                per_method=lambda b=backbone, x=x, m=methods, s=score: naive_maps(b, x, m, s),
+                with_alpha=lambda e=first: e.with_alpha(1.1),
+            )
+        )
+    return rows
