@@ -13,7 +13,7 @@ import gradio as gr
 from cam_methods.finer import DEFAULT_ALPHA, DEFAULT_REFERENCES
 from cam_methods.render import COLORMAPS
 from model_zoo import DEFAULT_BACKBONE, load_backbone
-from studio import handlers, toy, views
+from studio import faithfulness_panel, handlers, toy, views
 from studio.choices import TOP1, backbone_choices, default_methods, method_choices, target_choices
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -105,6 +105,14 @@ def build() -> gr.Blocks:
                     cmap = gr.Dropdown(list(COLORMAPS), value="jet", label="Colormap", elem_id="cmap")
                     opacity = gr.Slider(0, 1, value=0.5, step=0.05, label="Overlay opacity", elem_id="opacity")
                     signed = gr.Checkbox(False, label="Raw map (no ReLU, diverging colormap)", elem_id="signed")
+                with gr.Accordion("Faithfulness", open=True):
+                    table = gr.Dataframe(
+                        headers=faithfulness_panel.HEADERS,
+                        label="Scored maps (press “Score faithfulness”)",
+                        interactive=False,
+                        elem_id="faithfulness_table",
+                    )
+                    curves = gr.Plot(label="Deletion and insertion curves", elem_id="faithfulness_curves")
                 with gr.Accordion("Compare two maps", open=False):
                     with gr.Row():
                         first = gr.Dropdown([], label="Left", elem_id="compare_first")
@@ -129,19 +137,22 @@ def build() -> gr.Blocks:
             [session, gallery, top5, summary, first, second, compare],
             api_name="explain",
         )
-        run_event.success(handlers.on_columns, session, gallery, show_progress="hidden", api_visibility="private")
-        score_event = score.click(handlers.on_metrics, [session, *display], [session, gallery], api_name="metrics")
+        run_event.success(
+            handlers.on_new_run, session, [gallery, table, curves], show_progress="hidden", api_visibility="private"
+        )
+        score_event = score.click(
+            handlers.on_metrics, [session, *display], [session, gallery, table, curves], api_name="metrics"
+        )
         stop.click(
             handlers.on_stop, None, None, cancels=[run_event, score_event], queue=False, api_visibility="private"
         )
         alpha.input(
             handlers.on_alpha,
             [session, alpha, *display],
-            [session, gallery, summary],
+            [gallery, summary],
             trigger_mode="always_last",
             show_progress="hidden",
-            concurrency_id="display",
-            concurrency_limit=2,
+            queue=False,
             api_name="finer_alpha",
         )
         for control in display:

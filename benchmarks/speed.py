@@ -1,6 +1,6 @@
 """Speed of the one-pass panel against one plain forward pass and against the per-method way.
 
-    python benchmarks/speed.py [--rounds 15] [--threads N]
+    python benchmarks/speed.py [--rounds 15] [--threads N] [--slow-repeats 1]
 
 Per row, measured side by side and interleaved in one run (medians over the rounds):
 - ``forward``: one plain forward pass under ``torch.inference_mode()``;
@@ -9,6 +9,8 @@ Per row, measured side by side and interleaved in one run (medians over the roun
   (hooks on the layer, gradient down to the input, as most CAM libraries do it);
 - ``with_alpha``: a Finer-CAM strength change on the panel's Explanation.
 Goals (EfficientNet-Lite0, 224 px, 2-core CPU): panel ≤ 1.5× forward, per-method / panel ≥ 8×, with_alpha ≤ 10 ms.
+Then the slow methods' table from ``speed_slow.py`` (Score-CAM, Abs-CAM batched vs one image at a time, FGVis
+with and without its filter); ``--slow-repeats 0`` skips it.
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--slow-repeats", type=int, default=1, help="repeats of each slow-method variant")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -123,6 +126,11 @@ def main() -> None:
             f"{t['with_alpha'] * 1e3:11.2f} {t['panel'] / t['forward']:10.2f}x {t['per_method'] / t['panel']:10.1f}x"
         )
     print(f"panel = {len(PANEL)} maps: {', '.join(PANEL)}")
+    if args.slow_repeats:
+        from speed_slow import VARIANTS, print_table
+
+        print(f"\nslow methods on EfficientNet-Lite0, 224 px, {args.slow_repeats} run(s) of each variant:")
+        print_table(list(VARIANTS), args.slow_repeats)
 
 
 if __name__ == "__main__":

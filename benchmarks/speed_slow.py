@@ -58,13 +58,18 @@ def main() -> None:
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, load {os.getloadavg()}"
     )
+    print_table(args.methods, args.repeats)
+
+
+def print_table(methods: list[str], repeats: int) -> None:
+    """The Markdown table of the slow methods' variants (also printed by ``benchmarks/speed.py``)."""
     print(f"defaults: {MaskSettings()}, {FGVisSettings()}")
     print("| method | variant | wall s | CPU s | work | s per unit | per unit / first variant |")
     print("|---|---|---|---|---|---|---|")
     explain(load_backbone("efficientnet_lite0"), IMAGE, ["gradcam"])  # load and warm up
-    for method in args.methods:
+    for method in methods:
         runs = {name: [] for name, _ in VARIANTS[method]}
-        for _ in range(args.repeats):
+        for _ in range(repeats):
             for name, options in VARIANTS[method]:
                 runs[name].append(timed_run(method, options))
         first = VARIANTS[method][0][0]

@@ -188,6 +188,10 @@ class Explanation:
         """Deletion / insertion AUC and RD@5% of one map, computed on demand and cached (:mod:`.metrics`)."""
         return self.metrics_for([method_id], settings, **scoring)[method_id]
 
+    def cached_metrics(self, method_id: str, settings: MetricSettings | None = None) -> Faithfulness | None:
+        """The metrics of one map if they were already computed with ``settings``, else None (no model call)."""
+        return self.metric_cache.get((method_id, settings or MetricSettings()))
+
     def metrics_for(
         self, method_ids: Sequence[str] | None = None, settings: MetricSettings | None = None, **scoring: Any
     ) -> dict[str, Faithfulness]:

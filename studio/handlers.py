@@ -15,7 +15,7 @@ from PIL import Image
 from cam_methods import Cancelled, ImageError, load_image
 from model_zoo import BACKBONES, Backbone, BackboneUnavailable, load_backbone
 
-from . import views
+from . import faithfulness_panel, views
 from .choices import TOP1, class_probabilities, parse_prompts, parse_target, target_choices
 from .session import DISPLAY_SIDE, Request, Session, run, score_faithfulness, set_alpha, top_classes, top_predictions
 
@@ -140,9 +140,10 @@ def on_run(
     )
 
 
-def on_columns(session: Session | None) -> gr.Gallery:
-    """One gallery column per method, so that each CLIP prompt gets its own row (the maps stay as they are)."""
-    return gr.Gallery(columns=views.gallery_columns(session))
+def on_new_run(session: Session | None) -> tuple:
+    """After a run: one gallery column per method, so that each CLIP prompt gets its own row (the maps stay
+    as they are), and an empty Faithfulness panel."""
+    return gr.Gallery(columns=views.gallery_columns(session)), [], None
 
 
 @friendly_errors
@@ -154,13 +155,19 @@ def on_metrics(
     request: gr.Request,
     progress: gr.Progress = gr.Progress(),  # noqa: B008  (Gradio injects progress through this default)
 ) -> tuple:
-    """Score every map's faithfulness (batched masked forward passes) and show the numbers in the captions."""
+    """Score every map's faithfulness (batched masked forward passes) and show the numbers in the captions,
+    the table and the curves."""
     if session is None:
         raise ValueError("run an explanation first, then score it")
     stop = stop_event(request.session_hash if request else None)
     stop.clear()
     session = score_faithfulness(session, lambda f, message: progress(f, desc=message), stop.is_set)
-    return session, views.gallery(session, cmap, opacity, signed)
+    return (
+        session,
+        views.gallery(session, cmap, opacity, signed),
+        faithfulness_panel.table_rows(session),
+        faithfulness_panel.curves_figure(session),
+    )
 
 
 def on_stop(request: gr.Request) -> None:
@@ -172,7 +179,7 @@ def on_stop(request: gr.Request) -> None:
 def on_alpha(session: Session | None, finer_alpha: float, cmap: str, opacity: float, signed: bool) -> tuple:
     """New Finer-CAM strength: only the Finer maps are recombined and redrawn; no model call."""
     session = set_alpha(session, finer_alpha) if session is not None else None
-    return session, views.gallery(session, cmap, opacity, signed), views.summary(session)
+    return views.gallery(session, cmap, opacity, signed), views.summary(session)
 
 
 @friendly_errors

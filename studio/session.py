@@ -30,7 +30,6 @@ class Session:
 
     explanation: Explanation | None = None
     skipped: list[str] = field(default_factory=list)
-    with_metrics: bool = False
     run_number: int = 0
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="camstudio-")))
     rendered: dict[tuple, Path] = field(default_factory=dict)
@@ -134,7 +133,7 @@ def run(
         cancel=cancel,
     )
     session.rendered.clear()
-    session.explanation, session.skipped, session.with_metrics = explanation, skipped, False
+    session.explanation, session.skipped = explanation, skipped
     session.run_number += 1
     return session
 
@@ -142,7 +141,8 @@ def run(
 def score_faithfulness(
     session: Session, progress: Callable[[float, str], None] | None = None, cancel: Callable[[], bool] | None = None
 ) -> Session:
-    """Compute deletion / insertion AUC and RD@5% for every map (batched); captions show them from now on."""
+    """Compute deletion / insertion AUC and RD@5% for every map (batched); the captions, the table and the
+    curves show every map whose metrics are cached."""
     if session.explanation is None:
         raise ValueError("run an explanation first, then score it")
     parts = explanations(session)
@@ -152,7 +152,6 @@ def score_faithfulness(
             progress((number + fraction) / len(parts), message)
 
         explanation.metrics_for(progress=progress and overall, cancel=cancel)
-    session.with_metrics = True
     return session
 
 

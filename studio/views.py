@@ -3,6 +3,7 @@ the reference labels, the Learn tab's method table, and the Download zip."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PIL import Image
@@ -14,8 +15,8 @@ from cam_methods.render import DIVERGING_COLORMAP, overlay
 from .choices import method_label
 from .session import Session, Tile, explanations, tiles
 
-DEFAULT_COLUMNS = 4
-MAX_COLUMNS = 6
+MAX_COLUMNS = 4
+DEFAULT_COLUMNS = MAX_COLUMNS
 
 
 def display_colormap(cmap: str, signed: bool) -> str:
@@ -29,13 +30,13 @@ def tile_label(tile: Tile) -> str:
     return name if tile.prompt is None else f"“{tile.prompt}” · {name}"
 
 
-def caption(tile: Tile, with_metrics: bool) -> str:
-    """``"Grad-CAM · 1.2 ms"``, then ``" · del 0.12↓ · ins 0.56↑ · RD@5% 0.08↑"`` once metrics are asked for
-    (the Finer maps are re-scored after a slider move: their map changed)."""
+def caption(tile: Tile) -> str:
+    """``"Grad-CAM · 1.2 ms"``, then ``" · del 0.12↓ · ins 0.56↑ · RD@5% 0.08↑"`` once the map is scored
+    (a slider move makes new Finer maps, which show no numbers until "Score faithfulness" is pressed again)."""
     text = f"{tile_label(tile)} · {tile.explanation.timings[tile.method_id] * 1000:.1f} ms"
-    if not with_metrics:
+    scores = tile.explanation.cached_metrics(tile.method_id)
+    if scores is None:
         return text
-    scores = tile.explanation.metrics(tile.method_id)
     return (
         f"{text} · del {scores.deletion_auc:.3f}↓ · ins {scores.insertion_auc:.3f}↑ · RD@5% {scores.relative_drop:.3f}↑"
     )
@@ -61,17 +62,17 @@ def overlay_path(session: Session, tile: Tile, cmap: str, opacity: float, signed
 
 def gallery(session: Session | None, cmap: str, opacity: float, signed: bool) -> list[tuple[str, str]]:
     """(overlay file, caption) for every map of the current run, in the order requested (prompt by prompt)."""
-    return [
-        (str(overlay_path(session, tile, cmap, opacity, signed)), caption(tile, session.with_metrics))
-        for tile in tiles(session)
-    ]
+    return [(str(overlay_path(session, tile, cmap, opacity, signed)), caption(tile)) for tile in tiles(session)]
 
 
 def gallery_columns(session: Session | None) -> int:
-    """One column per method (so that each CLIP prompt is one row), at most ``MAX_COLUMNS``."""
+    """Columns for the methods of one run: at most ``MAX_COLUMNS`` per row, rows filled evenly (6 maps: 2 rows
+    of 3). With up to 4 methods each CLIP prompt is one row; captions name the prompt in any case."""
     if session is None or session.explanation is None:
         return DEFAULT_COLUMNS
-    return max(1, min(len(session.explanation.method_ids), MAX_COLUMNS))
+    methods = len(session.explanation.method_ids)
+    rows = math.ceil(methods / MAX_COLUMNS)
+    return math.ceil(methods / rows)
 
 
 def tile_choices(session: Session | None) -> list[tuple[str, str]]:

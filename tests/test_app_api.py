@@ -118,11 +118,18 @@ def test_unknown_backbone_name_is_refused(client, chelsea_path):
     assert "Traceback" not in str(caught.value)
 
 
-def test_faithfulness_button_adds_the_three_numbers_to_every_caption(client, chelsea_path):
-    explain(client, chelsea_path, methods=["gradcam", "finer-gradcam"])
-    gallery = client.predict("jet", 0.5, False, api_name="/metrics")
-    for item in gallery:
-        assert re.search(r"del \d\.\d{3}↓ · ins \d\.\d{3}↑ · RD@5% -?\d\.\d{3}↑$", item["caption"]), item["caption"]
+def test_faithfulness_button_fills_captions_table_and_curves_and_the_slider_does_not_rescore(client, chelsea_path):
+    explain(client, chelsea_path, methods=["gradcam", "layercam", "finer-gradcam"])
+    gallery, table, plot = client.predict("jet", 0.5, False, api_name="/metrics")
+    numbers = r"del (\d\.\d{3})↓ · ins (\d\.\d{3})↑ · RD@5% (-?\d\.\d{3})↑$"
+    from_captions = [[float(v) for v in re.search(numbers, item["caption"]).groups()] for item in gallery]
+    assert table["headers"] == ["map", "deletion AUC ↓", "insertion AUC ↑", "RD@5% ↑"]
+    assert [row[0] for row in table["data"]] == ["Grad-CAM", "Layer-CAM", "Finer-Grad-CAM (γ = 0.60)"]
+    assert [[float(v) for v in row[1:]] for row in table["data"]] == from_captions
+    assert plot is not None
+    moved, _ = client.predict(1.5, "jet", 0.5, False, api_name="/finer_alpha")
+    scored = [re.search(numbers, item["caption"]) is not None for item in moved]
+    assert scored == [True, True, False]  # the new Finer map is not scored until the button is pressed again
 
 
 def test_clip_prompts_give_a_row_each_and_a_folder_each_in_the_download(client, chelsea_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app_fixtures import bad_uploads
+from playwright.sync_api import expect
 
 FOUR = ("Grad-CAM", "HiResCAM", "Finer-Grad-CAM", "Layer-CAM")
 TIMEOUT_MS = 60_000
@@ -16,7 +17,7 @@ def upload(page, path: str) -> None:
     page.locator("#image_input input[type=file]").set_input_files(path)
 
 
-def test_four_methods_and_the_finer_slider(page, chelsea_path):
+def test_four_methods_the_finer_slider_and_the_faithfulness_panel(page, chelsea_path):
     upload(page, chelsea_path)
     page.locator("#top5").get_by_text("tiger cat").first.wait_for(timeout=TIMEOUT_MS)
     choose_methods(page, FOUR)
@@ -30,6 +31,12 @@ def test_four_methods_and_the_finer_slider(page, chelsea_path):
     )
     after = gallery_sources(page)
     assert [b == a for b, a in zip(before, after, strict=True)] == [True, True, False, True]
+    page.locator("#score").click()
+    table = page.locator("#faithfulness_table")
+    expect(table).to_contain_text("Finer-Grad-CAM (γ = 1.60)", timeout=TIMEOUT_MS)
+    for name in FOUR:
+        expect(table).to_contain_text(name)
+    page.locator("#faithfulness_curves img, #faithfulness_curves svg").first.wait_for(timeout=TIMEOUT_MS)
 
 
 def choose_methods(page, names) -> None:

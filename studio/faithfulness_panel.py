@@ -1,0 +1,62 @@
+"""The Faithfulness panel: a table of every scored map's metrics and one figure of their curves.
+
+Only maps whose metrics are cached on their Explanation appear (pressing "Score faithfulness" fills the
+cache); nothing here calls the model.
+"""
+
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+
+from cam_methods import METHODS
+
+from .session import Session, Tile, tiles
+from .views import tile_label
+
+HEADERS = ["map", "deletion AUC ↓", "insertion AUC ↑", "RD@5% ↑"]
+
+
+def scored_tiles(session: Session | None) -> list[Tile]:
+    return [tile for tile in tiles(session) if tile.explanation.cached_metrics(tile.method_id) is not None]
+
+
+def row_label(tile: Tile) -> str:
+    """The tile's label; Finer maps also name the γ they were scored at."""
+    label = tile_label(tile)
+    if METHODS[tile.method_id].family == "finer":
+        label += f" (γ = {tile.explanation.finer_alpha:.2f})"
+    return label
+
+
+def table_rows(session: Session | None) -> list[list]:
+    """One row per scored map: its label, deletion AUC, insertion AUC and RD@5%, rounded to 3 decimals."""
+    rows = []
+    for tile in scored_tiles(session):
+        scores = tile.explanation.cached_metrics(tile.method_id)
+        rows.append([row_label(tile), *(round(value, 3) for value in scores.summary().values())])
+    return rows
+
+
+def curves_figure(session: Session | None) -> Figure | None:
+    """Deletion (left) and insertion (right) curves of every scored map on one figure; None before scoring.
+
+    The y axis is the target's softmax probability, or, on CLIP, the prompt's similarity score.
+    """
+    scored = scored_tiles(session)
+    if not scored:
+        return None
+    figure = Figure(figsize=(10, 3.8), layout="constrained")
+    deletion, insertion = figure.subplots(1, 2, sharey=True)
+    for tile in scored:
+        scores = tile.explanation.cached_metrics(tile.method_id)
+        deletion.plot(scores.fractions, scores.deletion, label=row_label(tile))
+        insertion.plot(scores.fractions, scores.insertion, label=row_label(tile))
+    clip = session.explanation.backbone.family == "clip"
+    deletion.set_ylabel("prompt similarity" if clip else "target probability")
+    deletion.set_title("Deletion: most salient pixels removed first (lower area is better)")
+    insertion.set_title("Insertion: most salient pixels revealed first (higher area is better)")
+    for axis in (deletion, insertion):
+        axis.set_xlabel("fraction of pixels")
+        axis.grid(alpha=0.3)
+    insertion.legend(fontsize="small", loc="best")
+    return figure
