@@ -1,5 +1,5 @@
 """Browser timings in headless Chromium: click → last of 6 gallery images rendered, and Finer slider move →
-updated Finer image; saves docs/screenshot.png. Bounded: ``repeats`` runs of each.
+updated Finer image; then scores faithfulness and saves docs/screenshot.png. Bounded: ``repeats`` runs of each.
 
 Run: ``HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False .venv/bin/python benchmarks/browser.py [repeats]``
 """
@@ -48,6 +48,8 @@ def main(repeats: int = 5) -> None:
                 page.locator("#finer_alpha input[type=range]").fill(f"{0.8 + 0.2 * repeat:.2f}")
                 page.wait_for_function(FINER_CHANGED, arg=old, timeout=60_000)
                 slides.append(time.perf_counter() - started)
+            page.locator("#score").click()  # not timed: fills the Faithfulness panel for the screenshot
+            page.locator("#faithfulness_curves img, #faithfulness_curves svg").first.wait_for(timeout=120_000)
             page.screenshot(path=str(ROOT / "docs" / "screenshot.png"), full_page=True)
             browser.close()
         for name, seconds in (("click → 6 maps rendered", clicks), ("slider → Finer map updated", slides)):

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import gradio as gr
-from PIL import Image
 
 from cam_methods import Cancelled, ImageError, load_image
 from model_zoo import BACKBONES, Backbone, BackboneUnavailable, load_backbone
@@ -58,6 +57,13 @@ def stop_event(session_hash: str | None) -> threading.Event:
         return _stop_events.setdefault(session_hash or "", threading.Event())
 
 
+def armed_stop(request: gr.Request | None) -> threading.Event:
+    """The browser session's stop flag, cleared for a new long call (run or scoring)."""
+    stop = stop_event(request.session_hash if request else None)
+    stop.clear()
+    return stop
+
+
 @friendly_errors
 def on_backbone(name: str) -> tuple[gr.Dropdown, gr.Dropdown, gr.Textbox, gr.Textbox]:
     """Load the chosen backbone; return its layer choices, its target choices and the prompt boxes' visibility."""
@@ -72,7 +78,7 @@ def on_backbone(name: str) -> tuple[gr.Dropdown, gr.Dropdown, gr.Textbox, gr.Tex
 
 
 @friendly_errors
-def on_image(image_path: str | None, backbone_name: str) -> tuple[Image.Image | None, dict[str, float], gr.Dropdown]:
+def on_image(image_path: str | None, backbone_name: str) -> tuple[str | None, dict[str, float], gr.Dropdown]:
     """Validate the upload (our decoder is the first to open it), preview it and show the top-5 predictions;
     the target selector lists them first."""
     if not image_path:
@@ -82,7 +88,7 @@ def on_image(image_path: str | None, backbone_name: str) -> tuple[Image.Image | 
     top5 = top_predictions(backbone, image)
     image.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE))
     return (
-        image,
+        views.preview_file(image),
         class_probabilities(backbone, top5),
         gr.Dropdown(choices=target_choices(backbone, [index for index, _ in top5]), value=TOP1),
     )
@@ -113,8 +119,7 @@ def on_run(
     if not methods:
         raise ValueError("choose at least one method")
     backbone = zoo_backbone(backbone_name)
-    stop = stop_event(request.session_hash if request else None)
-    stop.clear()
+    stop = armed_stop(request)
     session = session or Session()
     explain_request = Request(
         image_path,
@@ -159,8 +164,7 @@ def on_metrics(
     the table and the curves."""
     if session is None:
         raise ValueError("run an explanation first, then score it")
-    stop = stop_event(request.session_hash if request else None)
-    stop.clear()
+    stop = armed_stop(request)
     session = score_faithfulness(session, lambda f, message: progress(f, desc=message), stop.is_set)
     return (
         session,

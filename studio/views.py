@@ -4,6 +4,9 @@ the reference labels, the Learn tab's method table, and the Download zip."""
 from __future__ import annotations
 
 import math
+import tempfile
+import time
+import uuid
 from pathlib import Path
 
 from PIL import Image
@@ -16,6 +19,8 @@ from .choices import method_label
 from .session import Session, Tile, explanations, tiles
 
 MAX_COLUMNS = 4
+PREVIEW_DIR = Path(tempfile.gettempdir()) / "camstudio-previews"
+PREVIEW_SECONDS = 3600
 DEFAULT_COLUMNS = MAX_COLUMNS
 
 
@@ -54,10 +59,31 @@ def overlay_path(session: Session, tile: Tile, cmap: str, opacity: float, signed
     if key not in session.rendered:
         heatmap = explanation.to_image(tile.method_id, signed=signed)
         picture = overlay(explanation.picture, heatmap, display_colormap(cmap, signed), opacity, signed)
-        path = session.workdir / f"run{session.run_number}-{len(session.rendered):04d}-{tile.method_id}.png"
+        # Gradio caches served files by content hash + file name: a name unique to the session keeps two
+        # sessions that draw the same overlay from writing the same cache file while it is being served.
+        name = f"{session.workdir.name}-run{session.run_number}-{len(session.rendered):04d}-{tile.method_id}.png"
+        path = session.workdir / name
         picture.save(path, compress_level=1)
         session.rendered[key] = path
     return session.rendered[key]
+
+
+def preview_file(image: Image.Image) -> str:
+    """The validated upload as a PNG of its own (random name) for the preview; previews older than an hour
+    are deleted on the way.
+
+    Every picture the app shows is returned as a file path, never as a PIL image: Gradio writes a PIL output
+    to a path named after its content, without an atomic rename, so two sessions showing the same picture
+    could rewrite that file while it is being served (the load test caught truncated downloads).
+    """
+    PREVIEW_DIR.mkdir(exist_ok=True)
+    expired = time.time() - PREVIEW_SECONDS
+    for old in PREVIEW_DIR.glob("*.png"):
+        if old.stat().st_mtime < expired:
+            old.unlink(missing_ok=True)
+    path = PREVIEW_DIR / f"{uuid.uuid4().hex}.png"
+    image.save(path, compress_level=1)
+    return str(path)
 
 
 def gallery(session: Session | None, cmap: str, opacity: float, signed: bool) -> list[tuple[str, str]]:
@@ -82,13 +108,15 @@ def tile_choices(session: Session | None) -> list[tuple[str, str]]:
 
 def compare_pair(
     session: Session | None, first: str | None, second: str | None, cmap: str, opacity: float, signed: bool
-) -> tuple[Image.Image, Image.Image] | None:
-    """The two chosen overlays for the before/after slider, or None until both exist."""
+) -> tuple[str, str] | None:
+    """The files of the two chosen overlays for the before/after slider, or None until both exist."""
     by_key = {tile.key: tile for tile in tiles(session)}
     if first not in by_key or second not in by_key:
         return None
-    paths = [overlay_path(session, by_key[key], cmap, opacity, signed) for key in (first, second)]
-    return Image.open(paths[0]), Image.open(paths[1])
+    first_path, second_path = (
+        str(overlay_path(session, by_key[key], cmap, opacity, signed)) for key in (first, second)
+    )
+    return first_path, second_path
 
 
 def summary(session: Session | None) -> str:
