@@ -18,7 +18,8 @@ Ranking: ties (flat regions, such as the zeros left by the ReLU) are broken by a
 so they are removed in random, not raster, order. Maps that agree within ``SAME_MAP_TOLERANCE`` everywhere
 (Grad-CAM, HiResCAM and CAM at a GAP + linear head differ by float rounding only) are scored once.
 The inputs of all maps (N−1 deletion steps, N−1 insertion steps and one RD input each, plus the original,
-the blurred and the fully filled image shared by all) are scored together, ``batch_size`` at a time.
+the blurred and the fully filled image shared by all) are scored together, ``batch_size`` at a time
+(default: 2 on a CPU, where bigger batches are slower per image, 32 on a GPU; see :func:`.scoring.batch_size_on`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import torch.nn.functional as F
 
 from model_zoo import Backbone
 
-from .scoring import DEFAULT_BATCH_SIZE, report, score_inputs
+from .scoring import batch_size_on, report, score_inputs
 
 if TYPE_CHECKING:
     from .explanation import Explanation
@@ -133,7 +134,7 @@ def faithfulness(
     maps: Mapping[str, Tensor | np.ndarray],
     keys: Sequence[Hashable],
     settings: MetricSettings | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     progress: Callable[[float, str], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> dict[str, Faithfulness]:
@@ -150,6 +151,7 @@ def faithfulness(
     misfits = [method_id for method_id, array in zip(maps, arrays, strict=True) if array.shape != (height, width)]
     if misfits:
         raise ValueError(f"maps {', '.join(misfits)} are not aligned with the {height}×{width} input")
+    batch_size = batch_size_on(input_tensor.device, batch_size)
     distinct, map_row = _distinct_maps(arrays)
     ranks = torch.stack([pixel_ranks(input_map) for input_map in distinct])
     plan = _ProbePlan(len(distinct), height * width, settings)
@@ -162,7 +164,7 @@ def explanation_metrics(
     explanation: Explanation,
     method_ids: Iterable[str],
     settings: MetricSettings | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     progress: Callable[[float, str], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> dict[str, Faithfulness]:

@@ -39,14 +39,13 @@ import torch.nn.functional as F
 
 from .finer import FINER_PAPER, combine, finer_id
 from .registry import context_method
-from .scoring import DEFAULT_BATCH_SIZE, report, score_inputs
+from .scoring import batch_size_on, report, score_inputs
 
 if TYPE_CHECKING:
     from .explanation import MapContext
 
 Tensor = torch.Tensor
 DEFAULT_MAX_CHANNELS = 128
-CPU_BATCH_SIZE = 2
 CONSTANT_TOLERANCE = 1e-6
 SCORECAM_PAPER = "Wang et al. 2020, Score-CAM: Score-Weighted Visual Explanations for CNNs"
 SCORES_KEY = "perturbation:channel_scores"
@@ -66,12 +65,6 @@ class MaskSettings:
             raise ValueError("max_channels must be at least 1 (or None for every channel)")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError("batch_size must be at least 1 (or None for the device's default)")
-
-    def batch_size_on(self, device: torch.device) -> int:
-        """``batch_size``, or when None: CPU_BATCH_SIZE on a CPU, the shared DEFAULT_BATCH_SIZE elsewhere."""
-        if self.batch_size is not None:
-            return self.batch_size
-        return CPU_BATCH_SIZE if device.type == "cpu" else DEFAULT_BATCH_SIZE
 
 
 def channel_spans(A: Tensor) -> Tensor:
@@ -106,7 +99,7 @@ def masked_scores(context: MapContext, channels: Tensor, settings: MaskSettings,
     cache: dict[int, Tensor] = context.cache.setdefault(SCORES_KEY, {})
     missing = [int(k) for k in channels if int(k) not in cache]
     backbone, x, keys = context.backbone, context.input_tensor, context.evidence.keys
-    batch_size = settings.batch_size_on(x.device)
+    batch_size = batch_size_on(x.device, settings.batch_size)
     for start in range(0, len(missing), batch_size):
         chunk = missing[start : start + batch_size]
         masks, _, _ = channel_masks(context.evidence.activations[chunk], tuple(x.shape[-2:]))
