@@ -23,6 +23,7 @@ EXAMPLES = [
 SESSION_SECONDS = 3600
 CACHE_SWEEP_SECONDS = 900
 QUEUE_SIZE = 32
+MODEL_CALLS = "model"  # every event that runs a model shares this concurrency group: one model call at a time
 MAX_UPLOAD = "20mb"
 IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".bmp"]
 
@@ -65,14 +66,14 @@ def build() -> gr.Blocks:
                     run = gr.Button("Explain", variant="primary", elem_id="run")
                     stop = gr.Button("Stop", variant="stop", elem_id="stop")
                 score = gr.Button(
-                    "Score faithfulness (deletion / insertion AUC, RD@5%; ~100 forward passes per map)",
+                    "Score faithfulness (deletion / insertion AUC, RD@5%: about 50 forward passes per map)",
                     elem_id="score",
                 )
             with gr.Column(scale=2):
                 top5 = gr.Label(num_top_classes=5, label="Top-5 predictions", elem_id="top5")
                 gallery = gr.Gallery(
                     label="Explanations",
-                    columns=views.DEFAULT_COLUMNS,
+                    columns=views.MAX_COLUMNS,
                     height="auto",
                     object_fit="contain",
                     elem_id="gallery",
@@ -115,8 +116,8 @@ def build() -> gr.Blocks:
                     curves = gr.Plot(label="Deletion and insertion curves", elem_id="faithfulness_curves")
                 with gr.Accordion("Compare two maps", open=False):
                     with gr.Row():
-                        first = gr.Dropdown([], label="Left", elem_id="compare_first")
-                        second = gr.Dropdown([], label="Right", elem_id="compare_second")
+                        first = gr.Dropdown([], label="Left", elem_id="compare_first", allow_custom_value=True)
+                        second = gr.Dropdown([], label="Right", elem_id="compare_second", allow_custom_value=True)
                     compare = gr.ImageSlider(label="Compare", elem_id="compare_slider")
                 download = gr.Button("Download zip (overlays, maps.npz, manifest.json)", elem_id="download")
                 download_file = gr.File(label="Download", elem_id="download_file")
@@ -127,29 +128,51 @@ def build() -> gr.Blocks:
             gr.Markdown(toy.EXPLANATION)
 
         display = [cmap, opacity, signed]
+        stale = [session, gallery, summary, table, curves, compare]  # what a new image or backbone invalidates
         backbone.change(
-            handlers.on_backbone, backbone, [layer, target, prompts, compare_prompts], api_name="backbone"
-        ).then(handlers.on_image, [image, backbone], [preview, top5, target], api_visibility="private")
-        image.change(handlers.on_image, [image, backbone], [preview, top5, target], api_name="predict")
+            handlers.on_backbone,
+            backbone,
+            [layer, target, prompts, compare_prompts],
+            api_name="backbone",
+            concurrency_id=MODEL_CALLS,
+        ).success(
+            handlers.on_image,
+            [image, backbone],
+            [preview, top5, target],
+            api_visibility="private",
+            concurrency_id=MODEL_CALLS,
+        ).success(handlers.on_new_input, session, stale, show_progress="hidden", api_visibility="private")
+        image.change(
+            handlers.on_image,
+            [image, backbone],
+            [preview, top5, target],
+            api_name="predict",
+            concurrency_id=MODEL_CALLS,
+        ).success(handlers.on_new_input, session, stale, show_progress="hidden", api_visibility="private")
         run_event = run.click(
             handlers.on_run,
             [session, image, backbone, methods, target, prompts, compare_prompts, layer, alpha, refs, *display],
             [session, gallery, top5, summary, first, second, compare],
             api_name="explain",
+            concurrency_id=MODEL_CALLS,
         )
         run_event.success(
             handlers.on_new_run, session, [gallery, table, curves], show_progress="hidden", api_visibility="private"
         )
         score_event = score.click(
-            handlers.on_metrics, [session, *display], [session, gallery, table, curves], api_name="metrics"
+            handlers.on_metrics,
+            [session, *display],
+            [session, gallery, table, curves],
+            api_name="metrics",
+            concurrency_id=MODEL_CALLS,
         )
         stop.click(
             handlers.on_stop, None, None, cancels=[run_event, score_event], queue=False, api_visibility="private"
         )
         alpha.input(
             handlers.on_alpha,
-            [session, alpha, *display],
-            [gallery, summary],
+            [session, alpha, *display, first, second],
+            [gallery, summary, compare],
             trigger_mode="always_last",
             show_progress="hidden",
             queue=False,
@@ -178,8 +201,10 @@ def build() -> gr.Blocks:
 
 
 def serve(**launch_options: Any) -> gr.Blocks:
-    """Build, queue (one model call at a time: a 2-vCPU Space) and launch; tests pass a port and
-    ``prevent_thread_lock=True``."""
+    """Build, queue and launch; tests pass a port and ``prevent_thread_lock=True``.
+
+    Every model-calling event is in the ``MODEL_CALLS`` group, limited to one at a time (a 2-vCPU Space); the
+    display events (colormap, opacity, compare) have their own group and the Finer slider skips the queue."""
     demo = build()
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
         show_error=True, max_file_size=MAX_UPLOAD, ssr_mode=False, **launch_options

@@ -20,6 +20,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 SIX = ("Grad-CAM", "HiResCAM", "Grad-CAM++", "XGrad-CAM", "Layer-CAM", "Finer-Grad-CAM")
 ALL_NEW = "old => { const s = [...document.querySelectorAll('#gallery img')]; return s.length >= 6 && s.every(i => !old.includes(i.src) && i.complete && i.naturalWidth > 0); }"  # noqa: E501
+SCORED = "() => !document.body.innerText.includes('scoring faithfulness') && document.querySelector('#faithfulness_table').innerText.includes('Layer-CAM')"  # noqa: E501
 FINER_CHANGED = "old => { const i = document.querySelectorAll('#gallery img')[5]; return i && i.src !== old && i.complete && i.naturalWidth > 0; }"  # noqa: E501
 
 
@@ -50,7 +51,7 @@ def main(repeats: int = 5) -> None:
                 page.wait_for_function(FINER_CHANGED, arg=old, timeout=60_000)
                 slides.append(time.perf_counter() - started)
             page.locator("#score").click()  # not timed: fills the Faithfulness panel for the screenshot
-            page.locator("#faithfulness_curves img, #faithfulness_curves svg").first.wait_for(timeout=120_000)
+            page.wait_for_function(SCORED, timeout=120_000)
             page.screenshot(path=str(ROOT / "docs" / "screenshot.png"), full_page=True)
             browser.close()
         for name, seconds in (("click → 6 maps rendered", clicks), ("slider → Finer map updated", slides)):

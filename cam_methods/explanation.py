@@ -18,7 +18,7 @@ from model_zoo import Backbone, Geometry, load_backbone
 from .capture import Evidence, capture
 from .finer import DEFAULT_ALPHA, DEFAULT_REFERENCES, combine, reference_weights
 from .images import load_image
-from .metrics import Faithfulness, MetricSettings, explanation_metrics
+from .metrics import Faithfulness, MetricSettings, explanation_metrics, metric_key
 from .optimization import FGVisResult, fgvis_result
 from .postprocess import to_input_map
 from .prompts import TargetView, link_prompts, prompt_targets, prompts_with_alpha
@@ -110,7 +110,7 @@ class Explanation:
     capture_seconds: float
     layer: str = field(default="")
     image: Image.Image | None = None
-    metric_cache: dict[tuple[str, MetricSettings], Faithfulness] = field(default_factory=dict, repr=False)
+    metric_cache: dict[tuple, Faithfulness] = field(default_factory=dict, repr=False)
     per_prompt: dict[str, Explanation] = field(default_factory=dict, repr=False)
 
     @property
@@ -156,7 +156,8 @@ class Explanation:
 
     def with_alpha(self, gamma: float) -> Explanation:
         """A new Explanation with Finer-CAM strength ``gamma``: Finer maps are recombined from the cached
-        gradients; no model call is made and every other map is shared (for every prompt, on CLIP)."""
+        gradients; no model call is made and every other map is shared (for every prompt, on CLIP). The metric
+        cache is shared too: its Finer entries are keyed by γ, so scores computed on either copy serve both."""
         if self.per_prompt:
             return prompts_with_alpha(self, gamma)
         context = dataclasses.replace(self.context, gamma=float(gamma))
@@ -164,7 +165,6 @@ class Explanation:
         maps, raw_maps, timings = dict(self.maps), dict(self.raw_maps), dict(self.timings)
         for method_id in finer_ids:
             raw_maps[method_id], maps[method_id], timings[method_id] = _build_map(METHODS[method_id], context)
-        kept_metrics = {key: value for key, value in self.metric_cache.items() if key[0] not in finer_ids}
         return dataclasses.replace(
             self,
             context=context,
@@ -172,7 +172,6 @@ class Explanation:
             maps=maps,
             raw_maps=raw_maps,
             timings=timings,
-            metric_cache=kept_metrics,
         )
 
     def fgvis_result(self) -> FGVisResult:
@@ -190,7 +189,7 @@ class Explanation:
 
     def cached_metrics(self, method_id: str, settings: MetricSettings | None = None) -> Faithfulness | None:
         """The metrics of one map if they were already computed with ``settings``, else None (no model call)."""
-        return self.metric_cache.get((method_id, settings or MetricSettings()))
+        return self.metric_cache.get(metric_key(self, method_id, settings or MetricSettings()))
 
     def metrics_for(
         self, method_ids: Sequence[str] | None = None, settings: MetricSettings | None = None, **scoring: Any

@@ -49,7 +49,7 @@ def _open(source: str | os.PathLike | bytes) -> Image.Image:
     else:
         path = Path(source)
         if not path.is_file():
-            raise ImageError(f"No image file at {str(path)!r}.")
+            raise ImageError(f"No image file called {path.name!r}; please check the path or upload it again.")
         stream, name = path, f"The file {path.name!r}"
     try:
         with warnings.catch_warnings():

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 
 from model_zoo import Backbone
 
+from .registry import METHODS
 from .scoring import batch_size_on, report, score_inputs
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ def explanation_metrics(
     if missing:
         raise KeyError(f"no map for {', '.join(missing)} in this explanation; it has {', '.join(explanation.maps)}")
     cache = explanation.metric_cache
-    pending = {m: explanation.maps[m] for m in method_ids if (m, settings) not in cache}
+    pending = {m: explanation.maps[m] for m in method_ids if metric_key(explanation, m, settings) not in cache}
     computed = faithfulness(
         explanation.backbone,
         explanation.input_tensor,
@@ -186,8 +187,14 @@ def explanation_metrics(
         progress,
         cancel,
     )
-    cache.update({(method_id, settings): result for method_id, result in computed.items()})
-    return {method_id: cache[(method_id, settings)] for method_id in method_ids}
+    cache.update({metric_key(explanation, method_id, settings): result for method_id, result in computed.items()})
+    return {method_id: cache[metric_key(explanation, method_id, settings)] for method_id in method_ids}
+
+
+def metric_key(explanation: Explanation, method_id: str, settings: MetricSettings) -> tuple:
+    """The cache key of one map's metrics: (method, settings), plus γ for a Finer map, whose map depends on it."""
+    finer = METHODS[method_id].family == "finer"
+    return method_id, settings, explanation.finer_alpha if finer else None
 
 
 def pointing_game(

@@ -12,6 +12,8 @@ from model_zoo import BACKBONES, Backbone
 FAMILY_TITLES = {"cnn": "CNN", "vit": "ViT", "clip": "CLIP"}
 DEFAULT_METHODS = ("gradcam", "hirescam", "finer-gradcam", "abscam1")  # all from the one shared capture
 TOP1 = "top1"
+MAX_PROMPTS = 8
+MAX_PROMPT_CHARS = 200
 
 
 def backbone_label(name: str) -> str:
@@ -78,5 +80,12 @@ def parse_target(value: str | None) -> int | None:
 
 
 def parse_prompts(text: str | None) -> list[str]:
-    """``"a cat; a dog ;"`` → ``["a cat", "a dog"]``."""
-    return [part.strip() for part in (text or "").split(";") if part.strip()]
+    """``"a cat; a dog ;"`` → ``["a cat", "a dog"]``; at most ``MAX_PROMPTS`` of at most ``MAX_PROMPT_CHARS``
+    characters each (every prompt costs a backward pass, and slow methods run once per prompt)."""
+    prompts = [part.strip() for part in (text or "").split(";") if part.strip()]
+    if len(prompts) > MAX_PROMPTS:
+        raise ValueError(f"{len(prompts)} prompts given; at most {MAX_PROMPTS} per box, please")
+    too_long = [prompt[:30] for prompt in prompts if len(prompt) > MAX_PROMPT_CHARS]
+    if too_long:
+        raise ValueError(f"the prompt starting {too_long[0]!r} is longer than {MAX_PROMPT_CHARS} characters")
+    return prompts

@@ -53,8 +53,8 @@ def curves_figure(session: Session | None) -> Figure | None:
         insertion.plot(scores.fractions, scores.insertion, label=row_label(tile))
     clip = session.explanation.backbone.family == "clip"
     deletion.set_ylabel("prompt similarity" if clip else "target probability")
-    deletion.set_title("Deletion: most salient pixels removed first (lower area is better)")
-    insertion.set_title("Insertion: most salient pixels revealed first (higher area is better)")
+    deletion.set_title("Deletion, most salient first (lower area is better)", fontsize="medium")
+    insertion.set_title("Insertion, most salient first (higher area is better)", fontsize="medium")
     for axis in (deletion, insertion):
         axis.set_xlabel("fraction of pixels")
         axis.grid(alpha=0.3)

@@ -85,8 +85,8 @@ def on_image(image_path: str | None, backbone_name: str) -> tuple[str | None, di
         return None, {}, gr.Dropdown(value=TOP1)
     image = load_image(image_path)
     backbone = zoo_backbone(backbone_name)
+    image.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE))  # the picture that an explain run will use too
     top5 = top_predictions(backbone, image)
-    image.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE))
     return (
         views.preview_file(image),
         class_probabilities(backbone, top5),
@@ -146,8 +146,8 @@ def on_run(
 
 
 def on_new_run(session: Session | None) -> tuple:
-    """After a run: one gallery column per method, so that each CLIP prompt gets its own row (the maps stay
-    as they are), and an empty Faithfulness panel."""
+    """After a run: the gallery's columns for this many methods (the maps stay as they are) and an empty
+    Faithfulness panel."""
     return gr.Gallery(columns=views.gallery_columns(session)), [], None
 
 
@@ -174,16 +174,36 @@ def on_metrics(
     )
 
 
+def on_new_input(session: Session | None) -> tuple:
+    """A new image or backbone: the maps on the page no longer belong to it, so the session's results and
+    files are dropped and the gallery, summary, Faithfulness panel and compare slider are cleared."""
+    discard_session(session)
+    return None, [], "", [], None, None
+
+
 def on_stop(request: gr.Request) -> None:
     """Ask the running explanation of this browser session to stop at its next check."""
     stop_event(request.session_hash if request else None).set()
 
 
 @friendly_errors
-def on_alpha(session: Session | None, finer_alpha: float, cmap: str, opacity: float, signed: bool) -> tuple:
-    """New Finer-CAM strength: only the Finer maps are recombined and redrawn; no model call."""
+def on_alpha(
+    session: Session | None,
+    finer_alpha: float,
+    cmap: str,
+    opacity: float,
+    signed: bool,
+    first: str | None,
+    second: str | None,
+) -> tuple:
+    """New Finer-CAM strength: only the Finer maps are recombined and redrawn (gallery and compare slider);
+    no model call. The session is changed in place, so it is not an output."""
     session = set_alpha(session, finer_alpha) if session is not None else None
-    return views.gallery(session, cmap, opacity, signed), views.summary(session)
+    return (
+        views.gallery(session, cmap, opacity, signed),
+        views.summary(session),
+        views.compare_pair(session, first, second, cmap, opacity, signed),
+    )
 
 
 @friendly_errors

@@ -111,7 +111,9 @@ def run(
 ) -> Session:
     """Explain the image with the applicable methods; the others are listed in ``skipped``.
 
-    On CLIP the request's prompts are the targets (its class target is ignored); elsewhere its prompts are.
+    On CLIP the request's prompts are the targets (its class target is ignored); elsewhere its prompts are
+    ignored. The upload is shrunk to ``DISPLAY_SIDE`` first (the model sees 224 px anyway), so overlays and
+    exports are at most that size. The previous run's overlay files are deleted.
     """
     image = load_image(request.image_path)
     image.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE))
@@ -132,6 +134,8 @@ def run(
         progress=progress,
         cancel=cancel,
     )
+    for path in session.rendered.values():
+        path.unlink(missing_ok=True)
     session.rendered.clear()
     session.explanation, session.skipped = explanation, skipped
     session.run_number += 1

@@ -21,7 +21,6 @@ from .session import Session, Tile, explanations, tiles
 MAX_COLUMNS = 4
 PREVIEW_DIR = Path(tempfile.gettempdir()) / "camstudio-previews"
 PREVIEW_SECONDS = 3600
-DEFAULT_COLUMNS = MAX_COLUMNS
 
 
 def display_colormap(cmap: str, signed: bool) -> str:
@@ -61,7 +60,8 @@ def overlay_path(session: Session, tile: Tile, cmap: str, opacity: float, signed
         picture = overlay(explanation.picture, heatmap, display_colormap(cmap, signed), opacity, signed)
         # Gradio caches served files by content hash + file name: a name unique to the session keeps two
         # sessions that draw the same overlay from writing the same cache file while it is being served.
-        name = f"{session.workdir.name}-run{session.run_number}-{len(session.rendered):04d}-{tile.method_id}.png"
+        # A random part keeps two display events of the same session (slider and colormap) apart too.
+        name = f"{session.workdir.name}-run{session.run_number}-{uuid.uuid4().hex[:8]}-{tile.method_id}.png"
         path = session.workdir / name
         picture.save(path, compress_level=1)
         session.rendered[key] = path
@@ -72,7 +72,7 @@ def preview_file(image: Image.Image) -> str:
     """The validated upload as a PNG of its own (random name) for the preview; previews older than an hour
     are deleted on the way.
 
-    Every picture the app shows is returned as a file path, never as a PIL image: Gradio writes a PIL output
+    Every picture computed per request is returned as a file path, not as a PIL image: Gradio writes a PIL output
     to a path named after its content, without an atomic rename, so two sessions showing the same picture
     could rewrite that file while it is being served (the load test caught truncated downloads).
     """
@@ -95,7 +95,7 @@ def gallery_columns(session: Session | None) -> int:
     """Columns for the methods of one run: at most ``MAX_COLUMNS`` per row, rows filled evenly (6 maps: 2 rows
     of 3). With up to 4 methods each CLIP prompt is one row; captions name the prompt in any case."""
     if session is None or session.explanation is None:
-        return DEFAULT_COLUMNS
+        return MAX_COLUMNS
     methods = len(session.explanation.method_ids)
     rows = math.ceil(methods / MAX_COLUMNS)
     return math.ceil(methods / rows)

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-GOOD_CONVERSIONS = ("rgba", "cmyk", "i16", "onebit", "palette", "animated_gif")
-REFUSED = ("corrupt", "bomb", "tiny")
+GOOD_CONVERSIONS = ("rgba", "la", "cmyk", "i16", "onebit", "palette", "animated_gif", "multipage_tiff")
+REFUSED = {"corrupt": "corrupt|not an image", "bomb": "MP limit", "tiny": "at least 16"}  # kind → message
 
 
 def free_port() -> int:
@@ -57,6 +57,8 @@ def bad_uploads(folder: Path) -> dict[str, Path]:
         "onebit": folder / "onebit.png",
         "palette": folder / "palette.png",
         "animated_gif": folder / "animated.gif",
+        "la": folder / "la.png",
+        "multipage_tiff": folder / "pages.tif",
     }
     files["corrupt"].write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(rng.integers(0, 255, 200, dtype=np.uint8)))
     files["bomb"].write_bytes(bomb_png())
@@ -68,4 +70,6 @@ def bad_uploads(folder: Path) -> dict[str, Path]:
     rgb.convert("P").save(files["palette"])
     frames = [rgb, rgb.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
     frames[0].save(files["animated_gif"], save_all=True, append_images=frames[1:], duration=100, loop=0)
+    rgb.convert("LA").save(files["la"])
+    frames[0].save(files["multipage_tiff"], save_all=True, append_images=frames[1:])
     return files

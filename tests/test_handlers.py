@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
@@ -56,6 +57,27 @@ def test_a_new_run_of_the_same_session_is_not_stopped_by_an_earlier_stop(chelsea
         request, lambda *args, **kwargs: None,
     )  # fmt: skip
     assert len(gallery) == 1
+
+
+def test_only_zoo_backbones_can_be_loaded(chelsea_path):
+    """The API can send any string, bypassing the dropdown: it must never reach a model loader."""
+    with pytest.raises(gr.Error, match="unknown backbone '../../etc/passwd'"):
+        handlers.on_image(chelsea_path, "../../etc/passwd")
+    with pytest.raises(gr.Error, match="unknown backbone"):
+        handlers.on_backbone("hf-hub:someone/any-model")
+
+
+def test_a_new_image_or_backbone_drops_the_previous_results_and_their_files(chelsea_path):
+    request = SimpleNamespace(session_hash="new-input")
+    session, gallery, *_ = handlers.on_run(
+        None, chelsea_path, "efficientnet_lite0", ["gradcam"], "top1", "", "", None, 0.6, 3, "jet", 0.5, False,
+        request, lambda *args, **kwargs: None,
+    )  # fmt: skip
+    overlay = Path(gallery[0][0])
+    assert overlay.exists()
+    cleared = handlers.on_new_input(session)
+    assert cleared == (None, [], "", [], None, None)
+    assert not overlay.exists() and not session.workdir.exists()
 
 
 def test_an_unexpected_error_is_one_generic_sentence_without_internals():

@@ -158,14 +158,17 @@ def test_batched_and_one_at_a_time_metrics_agree_and_are_cached(toy):
     assert set(batched) == set(methods)
     assert batched["hirescam"].deletion[0] == pytest.approx(float(together.probs[together.target]), abs=1e-6)
     for method_id in methods:
-        alone = explain(toy, x, methods).metrics(method_id, settings, batch_size=64)
+        alone = explain(toy, x, methods).metrics(method_id, settings, batch_size=1)
         np.testing.assert_allclose(alone.deletion, batched[method_id].deletion, atol=1e-6)
         np.testing.assert_allclose(alone.insertion, batched[method_id].insertion, atol=1e-6)
         assert alone.relative_drop == pytest.approx(batched[method_id].relative_drop, abs=1e-6)
     assert together.metrics("gradcam", settings) is batched["gradcam"]
     retuned = together.with_alpha(1.5)
-    assert ("gradcam", settings) in retuned.metric_cache
-    assert ("finer-hirescam", settings) not in retuned.metric_cache
+    assert retuned.cached_metrics("gradcam", settings) is batched["gradcam"]
+    assert retuned.cached_metrics("finer-hirescam", settings) is None  # a new map at the new γ
+    rescored = retuned.metrics("finer-hirescam", settings)
+    assert together.cached_metrics("finer-hirescam", settings) is batched["finer-hirescam"]  # the old γ's entry
+    assert retuned.with_alpha(1.5).cached_metrics("finer-hirescam", settings) is rescored  # the cache is shared
 
 
 def test_metrics_for_an_absent_map_say_which_maps_exist(toy):
