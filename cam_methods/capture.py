@@ -42,9 +42,6 @@ class Evidence:
     scores: Tensor
     output: Tensor
 
-    def gradient(self, key: Hashable) -> Tensor:
-        return self.gradients[self.keys.index(key)]
-
 
 class _LayerTap:
     """Forward hook that turns a layer's output into the leaf the gradients are taken with respect to."""

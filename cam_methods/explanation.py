@@ -76,7 +76,8 @@ class MapContext:
 
 
 def compute_raw_map(info: MethodInfo, context: MapContext) -> Tensor:
-    """The method's map on the layer grid (gradient family) or input grid (others), before post-processing."""
+    """The method's map before post-processing: on the layer grid (gradient family, Score-CAM, Abs-CAM) or the
+    input grid (FGVis)."""
     if info.family in SIGNAL_FAMILIES and not info.takes_context:
         return info.fn(context.evidence.activations, context.signal(info))
     return info.fn(context)

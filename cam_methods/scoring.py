@@ -1,7 +1,8 @@
-"""Scoring many inputs in batches: the shared engine of Score-CAM, Abs-CAM phase 2, FGVis checks and the metrics.
+"""Scoring many inputs in batches (Score-CAM, Abs-CAM phase 2 and the metrics), plus the cancel and progress
+helpers that every slow method uses.
 
 A backbone turns its raw output into per-target scores with ``backbone.score_outputs(output, keys)``: for a
-classifier the softmax probabilities of the classes in ``keys`` (B×T).
+classifier the softmax probabilities of the classes in ``keys`` (B×T); on CLIP the prompts' similarities.
 """
 
 from __future__ import annotations
@@ -43,9 +44,7 @@ def score_inputs(
     inputs: Tensor,
     keys: Sequence[Hashable],
     batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: Callable[[float, str], None] | None = None,
     cancel: Callable[[], bool] | None = None,
-    message: str = "scoring",
 ) -> Tensor:
     """Scores (B×T) of every input in ``inputs`` (B×3×H×W) for the targets ``keys``, ``batch_size`` at a time."""
     chunks = []
@@ -55,5 +54,4 @@ def score_inputs(
         with backbone.lock, torch.inference_mode():
             output = backbone.model(inputs[start : start + batch_size])
             chunks.append(backbone.score_outputs(output, keys).float())
-        report(progress, min(start + batch_size, total) / total, message)
     return torch.cat(chunks) if chunks else inputs.new_zeros((0, len(keys)))
