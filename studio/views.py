@@ -58,11 +58,7 @@ def overlay_path(session: Session, tile: Tile, cmap: str, opacity: float, signed
     if key not in session.rendered:
         heatmap = explanation.to_image(tile.method_id, signed=signed)
         picture = overlay(explanation.picture, heatmap, display_colormap(cmap, signed), opacity, signed)
-        # Gradio caches served files by content hash + file name: a name unique to the session keeps two
-        # sessions that draw the same overlay from writing the same cache file while it is being served.
-        # A random part keeps two display events of the same session (slider and colormap) apart too.
-        name = f"{session.workdir.name}-run{session.run_number}-{uuid.uuid4().hex[:8]}-{tile.method_id}.png"
-        path = session.workdir / name
+        path = new_file(session, tile.method_id)
         picture.save(path, compress_level=1)
         session.rendered[key] = path
     return session.rendered[key]
@@ -86,9 +82,35 @@ def preview_file(image: Image.Image) -> str:
     return str(path)
 
 
+def new_file(session: Session, stem: str) -> Path:
+    """A fresh PNG path in the session's folder.
+
+    Gradio caches served files by content hash + file name: a name unique to the session keeps two sessions
+    that draw the same picture from writing the same cache file while it is being served, and the random
+    part keeps two display events of one session (slider and colormap) apart.
+    """
+    return session.workdir / f"{session.workdir.name}-run{session.run_number}-{uuid.uuid4().hex[:8]}-{stem}.png"
+
+
+def fgvis_input_path(session: Session, tile: Tile) -> Path:
+    """FGVis's explanation image ``e = x ⊙ m + (1 − m) ⊙ b``, what the model sees (224 px), drawn once per run."""
+    key = (session.run_number, tile.key, "explanation image")
+    if key not in session.rendered:
+        path = new_file(session, "fgvis-input")
+        Image.fromarray(tile.explanation.fgvis_image()).save(path, compress_level=1)
+        session.rendered[key] = path
+    return session.rendered[key]
+
+
 def gallery(session: Session | None, cmap: str, opacity: float, signed: bool) -> list[tuple[str, str]]:
-    """(overlay file, caption) for every map of the current run, in the order requested (prompt by prompt)."""
-    return [(str(overlay_path(session, tile, cmap, opacity, signed)), caption(tile)) for tile in tiles(session)]
+    """(overlay file, caption) for every map of the current run, in the order requested (prompt by prompt);
+    FGVis's mask is followed by its explanation image, since that is what the model sees."""
+    items = []
+    for tile in tiles(session):
+        items.append((str(overlay_path(session, tile, cmap, opacity, signed)), caption(tile)))
+        if tile.method_id == "fgvis":
+            items.append((str(fgvis_input_path(session, tile)), f"{tile_label(tile)} · what the model sees: x ⊙ m"))
+    return items
 
 
 def gallery_columns(session: Session | None) -> int:

@@ -7,9 +7,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
+import numpy as np
 import pytest
+from PIL import Image
 
-from studio import handlers
+from cam_methods import explain
+from studio import handlers, views
+from studio.session import Session
 
 
 def run_fgvis(image_path: str, request: SimpleNamespace, progress) -> None:
@@ -88,3 +92,14 @@ def test_an_unexpected_error_is_one_generic_sentence_without_internals():
     with pytest.raises(gr.Error) as caught:
         broken()
     assert "secret" not in str(caught.value) and "went wrong" in str(caught.value)
+
+
+def test_fgvis_mask_is_shown_beside_what_the_model_sees(lite0, chelsea_path):
+    session = Session()
+    session.explanation = explain(lite0, chelsea_path, ["gradcam", "fgvis"], options={"fgvis": {"steps": 5}})
+    items = views.gallery(session, "jet", 0.5, False)
+    assert [caption.split(" · ")[0] for _, caption in items] == ["Grad-CAM", "FGVis", "FGVis"]
+    assert "what the model sees" in items[2][1]
+    shown = np.asarray(Image.open(items[2][0]))
+    assert (shown == session.explanation.fgvis_image()).all()
+    session.discard()
