@@ -2,7 +2,7 @@
 
 For every image, at the default layer and at one earlier layer, every registered method (or ``--methods``)
 is explained and scored with deletion AUC (lower is better), insertion AUC and RD@5% (higher is better);
-see :mod:`cam_methods.metrics`. Slow methods (``MethodInfo.slow``) run at the default layer only.
+see :mod:`cam_methods.metrics`. FGVis does not depend on the layer, so it runs at the default layer only.
 Per-image results go to a JSONL file keyed by image + layer + method + steps, so a second run resumes.
 Prints mean ± std per (layer, method), a paired verdict for each claim, and writes a bar chart.
 
@@ -46,6 +46,7 @@ METRIC_TITLES = {
     "insertion_auc": "insertion AUC (higher is better)",
     "rd": "RD@5% (higher is better)",
 }
+LAYER_FREE_FAMILY = "optimisation"  # FGVis
 PANEL = ("gradcam", "hirescam", "gradcampp", "layercam", "finer-gradcam", "eigencam")
 
 
@@ -158,10 +159,11 @@ def run(args: argparse.Namespace, backbone: Backbone, layers: list[str], methods
 
 
 def layer_methods(backbone: Backbone, layer: str, methods: list[str]) -> list[str]:
-    """The selected methods that apply at ``layer``; slow ones only at the default layer."""
+    """The selected methods that apply at ``layer``; FGVis (which does not use the layer: it optimises a
+    pixel mask) only at the default layer."""
     usable = set(applicable_methods(backbone, layer))
     at_default = layer == backbone.default_layer
-    return [m for m in methods if m in usable and (at_default or not METHODS[m].slow)]
+    return [m for m in methods if m in usable and (at_default or METHODS[m].family != LAYER_FREE_FAMILY)]
 
 
 def by_method(rows: list[dict]) -> dict[tuple[str, str], dict[str, dict[str, float]]]:
