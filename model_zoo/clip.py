@@ -29,6 +29,7 @@ from .timm_vit import TokenGrid
 
 CLASS_PROMPT_TEMPLATE = "a photo of a {}"
 TEXT_BATCH_SIZE = 250
+USER_PROMPT_CACHE = 10_000  # prompts other than the class prompts, ~2 KB each at D = 512
 TINY_ARCH = "tiny"
 TINY_CONFIG = {
     "embed_dim": 32,
@@ -78,10 +79,14 @@ class ClipPrompts:
         """Unit-norm text embeddings (T×D, no grad), computed once per distinct prompt.
 
         New prompts are encoded in batches of similar token length, so short prompts are not padded to
-        the longest one (see :func:`encode_text_prefix`).
+        the longest one (see :func:`encode_text_prefix`). The cache keeps the class prompts plus at most
+        ``USER_PROMPT_CACHE`` others; past that the others are forgotten (memory stays bounded on a server).
         """
         with self._lock:
             missing = [prompt for prompt in dict.fromkeys(prompts) if prompt not in self._cache]
+            if len(self._cache) + len(missing) > len(self.class_prompts) + USER_PROMPT_CACHE:
+                kept = set(self.class_prompts) | set(prompts)
+                self._cache = {prompt: row for prompt, row in self._cache.items() if prompt in kept}
             if missing:
                 tokens = self._tokenize(missing).to(self.clip.logit_scale.device)
                 order = torch.argsort(tokens.argmax(dim=-1)).tolist()

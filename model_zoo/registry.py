@@ -66,6 +66,21 @@ def register_backbone(spec: BackboneSpec) -> BackboneSpec:
     return spec
 
 
+def build(spec: BackboneSpec, weights: str | None) -> Backbone:
+    """``spec.build(weights)``; a local weights file that does not load becomes one BackboneUnavailable sentence."""
+    if weights is None:
+        return spec.build(None)
+    try:
+        return spec.build(weights)
+    except BackboneUnavailable:
+        raise
+    except Exception as error:  # noqa: BLE001  (wrong architecture, corrupt file, unpickling: all one message)
+        raise BackboneUnavailable(
+            f"the weights file {os.path.basename(weights)!r} does not load into {spec.display_name} "
+            f"({type(error).__name__}); check that it is a checkpoint of this architecture"
+        ) from error
+
+
 def load_backbone(name: str, weights: str | None = None) -> Backbone:
     """The backbone called ``name`` in eval mode, from a cache of the last few loaded.
 
@@ -81,7 +96,7 @@ def load_backbone(name: str, weights: str | None = None) -> Backbone:
         if key in _loaded:
             _loaded.move_to_end(key)
             return _loaded[key]
-        backbone = BACKBONES[name].build(weights)
+        backbone = build(BACKBONES[name], weights)
         _loaded[key] = backbone
         while len(_loaded) > MODEL_CACHE_SIZE:
             _loaded.popitem(last=False)

@@ -181,3 +181,17 @@ def test_random_clip_spec_registers_a_test_backbone_usable_by_name(image):
         assert result.maps["finer-gradcam"].shape == (224, 224)
     finally:
         BACKBONES.pop("test-clip-registry")
+
+
+def test_the_text_cache_keeps_class_prompts_and_a_bounded_number_of_others(tiny, monkeypatch):
+    import model_zoo.clip as clip_module
+
+    monkeypatch.setattr(clip_module, "USER_PROMPT_CACHE", 3)
+    scorer = tiny.prompt_scorer
+    scorer.embed(scorer.class_prompts)
+    first = scorer.embed(["a photo of prompt 0"]).clone()
+    for number in range(1, 8):
+        scorer.embed([f"a photo of prompt {number}"])
+        assert len(scorer._cache) <= len(scorer.class_prompts) + 3
+    assert set(scorer.class_prompts) <= set(scorer._cache)
+    assert torch.equal(scorer.embed(["a photo of prompt 0"]), first)  # forgotten, then recomputed identically

@@ -63,3 +63,11 @@ def test_rename_by_position_refuses_mismatches():
         rename_by_position({"x": torch.ones(3), "y": torch.ones(2)}, target)
     with pytest.raises(ValueError, match="expects"):
         rename_by_position({"x": torch.ones(2)}, target)
+
+
+def test_a_weights_file_that_does_not_fit_is_one_sentence(tmp_path):
+    wrong = tmp_path / "not-resnet.pth"
+    torch.save({"fc.weight": torch.zeros(3, 3)}, wrong)
+    with pytest.raises(BackboneUnavailable, match="'not-resnet.pth' does not load into ResNet-50") as caught:
+        load_backbone("resnet50", weights=str(wrong))
+    assert str(tmp_path) not in str(caught.value)  # no server path in a message
