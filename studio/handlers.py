@@ -199,11 +199,12 @@ def on_alpha(
     """New Finer-CAM strength: only the Finer maps are recombined and redrawn (gallery and compare slider);
     no model call. The session is changed in place, so it is not an output."""
     session = set_alpha(session, finer_alpha) if session is not None else None
-    return (
-        views.gallery(session, cmap, opacity, signed),
-        views.summary(session),
-        views.compare_pair(session, first, second, cmap, opacity, signed),
+    compared = (
+        views.compare_pair(session, first, second, cmap, opacity, signed)
+        if views.shows_finer(session, first, second)
+        else gr.skip()  # neither side changed: sending the pair again would only slow the slider down
     )
+    return views.gallery(session, cmap, opacity, signed), views.summary(session), compared
 
 
 @friendly_errors

@@ -141,6 +141,11 @@ def compare_pair(
     return first_path, second_path
 
 
+def shows_finer(session: Session | None, *keys: str | None) -> bool:
+    """Whether any of the tiles ``keys`` is a Finer-CAM map (which a γ change redraws)."""
+    return any(METHODS[tile.method_id].family == "finer" for tile in tiles(session) if tile.key in keys)
+
+
 def summary(session: Session | None) -> str:
     """Markdown: target, Finer-CAM references, and the methods skipped on this backbone/layer."""
     if session is None or session.explanation is None:
