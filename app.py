@@ -129,26 +129,22 @@ def build() -> gr.Blocks:
 
         display = [cmap, opacity, signed]
         stale = [session, gallery, summary, table, curves, compare]  # what a new image or backbone invalidates
-        backbone.change(
+
+        def show_image(trigger: Any, **api: Any) -> None:
+            """Validate and preview the image with the current backbone's top-5, then clear stale results."""
+            trigger(
+                handlers.on_image, [image, backbone], [preview, top5, target], concurrency_id=MODEL_CALLS, **api
+            ).success(handlers.on_new_input, session, stale, show_progress="hidden", api_visibility="private")
+
+        backbone_event = backbone.change(
             handlers.on_backbone,
             backbone,
             [layer, target, prompts, compare_prompts],
             api_name="backbone",
             concurrency_id=MODEL_CALLS,
-        ).success(
-            handlers.on_image,
-            [image, backbone],
-            [preview, top5, target],
-            api_visibility="private",
-            concurrency_id=MODEL_CALLS,
-        ).success(handlers.on_new_input, session, stale, show_progress="hidden", api_visibility="private")
-        image.change(
-            handlers.on_image,
-            [image, backbone],
-            [preview, top5, target],
-            api_name="predict",
-            concurrency_id=MODEL_CALLS,
-        ).success(handlers.on_new_input, session, stale, show_progress="hidden", api_visibility="private")
+        )
+        show_image(backbone_event.success, api_visibility="private")
+        show_image(image.change, api_name="predict")
         run_event = run.click(
             handlers.on_run,
             [session, image, backbone, methods, target, prompts, compare_prompts, layer, alpha, refs, *display],
