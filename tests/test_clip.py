@@ -195,3 +195,19 @@ def test_the_text_cache_keeps_class_prompts_and_a_bounded_number_of_others(tiny,
         assert len(scorer._cache) <= len(scorer.class_prompts) + 3
     assert set(scorer.class_prompts) <= set(scorer._cache)
     assert torch.equal(scorer.embed(["a photo of prompt 0"]), first)  # forgotten, then recomputed identically
+
+
+def test_slow_methods_run_on_clip_prompts(tiny, image):
+    result = explain(
+        tiny,
+        image,
+        ["scorecam", "abscam", "finer-scorecam", "fgvis"],
+        prompts=[CAT, DOG],
+        options={"scorecam": {"max_channels": 8}, "abscam": {"max_channels": 8}, "fgvis": {"steps": 3}},
+    )
+    for prompt in (CAT, DOG):
+        maps = result.per_prompt[prompt].maps
+        for method_id, input_map in maps.items():
+            assert input_map.shape == tuple(image.shape[-2:]), method_id
+            assert 0 <= input_map.min() and input_map.max() <= 1, method_id
+    assert result.per_prompt[DOG].fgvis_image().shape == (*image.shape[-2:], 3)
