@@ -209,5 +209,5 @@ def test_slow_methods_run_on_clip_prompts(tiny, image):
         maps = result.per_prompt[prompt].maps
         for method_id, input_map in maps.items():
             assert input_map.shape == tuple(image.shape[-2:]), method_id
-            assert 0 <= input_map.min() and input_map.max() <= 1, method_id
+            assert input_map.min() >= 0 and input_map.max() <= 1, method_id
     assert result.per_prompt[DOG].fgvis_image().shape == (*image.shape[-2:], 3)
