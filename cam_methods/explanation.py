@@ -155,6 +155,11 @@ class Explanation:
         input_map = self.signed_map(method_id) if signed else self.maps[method_id]
         return input_map if self.geometry is None else self.geometry.to_original(input_map)
 
+    def gamma_of(self, method_id: str) -> float | None:
+        """The Finer-CAM strength γ that the map ``method_id`` was built with; None for a map that does not
+        depend on γ (every non-Finer method)."""
+        return self.finer_alpha if METHODS[method_id].family == "finer" else None
+
     def with_alpha(self, gamma: float) -> Explanation:
         """A new Explanation with Finer-CAM strength ``gamma``: Finer maps are recombined from the cached
         gradients; no model call is made and every other map is shared (for every prompt, on CLIP). The metric
@@ -162,7 +167,7 @@ class Explanation:
         if self.per_prompt:
             return prompts_with_alpha(self, gamma)
         context = dataclasses.replace(self.context, gamma=float(gamma))
-        finer_ids = [method_id for method_id in self.maps if METHODS[method_id].family == "finer"]
+        finer_ids = [method_id for method_id in self.maps if self.gamma_of(method_id) is not None]
         maps, raw_maps, timings = dict(self.maps), dict(self.raw_maps), dict(self.timings)
         for method_id in finer_ids:
             raw_maps[method_id], maps[method_id], timings[method_id] = _build_map(METHODS[method_id], context)

@@ -35,7 +35,6 @@ import torch.nn.functional as F
 
 from model_zoo import Backbone
 
-from .registry import METHODS
 from .scoring import batch_size_on, report, score_inputs
 
 if TYPE_CHECKING:
@@ -193,8 +192,7 @@ def explanation_metrics(
 
 def metric_key(explanation: Explanation, method_id: str, settings: MetricSettings) -> tuple:
     """The cache key of one map's metrics: (method, settings), plus γ for a Finer map, whose map depends on it."""
-    finer = METHODS[method_id].family == "finer"
-    return method_id, settings, explanation.finer_alpha if finer else None
+    return method_id, settings, explanation.gamma_of(method_id)
 
 
 def pointing_game(

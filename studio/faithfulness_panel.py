@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from cam_methods import METHODS
-
 from .session import Session, Tile, tiles
 from .views import tile_label
 
@@ -22,10 +20,8 @@ def scored_tiles(session: Session | None) -> list[Tile]:
 
 def row_label(tile: Tile) -> str:
     """The tile's label; Finer maps also name the γ they were scored at."""
-    label = tile_label(tile)
-    if METHODS[tile.method_id].family == "finer":
-        label += f" (γ = {tile.explanation.finer_alpha:.2f})"
-    return label
+    gamma = tile.explanation.gamma_of(tile.method_id)
+    return tile_label(tile) if gamma is None else f"{tile_label(tile)} (γ = {gamma:.2f})"
 
 
 def table_rows(session: Session | None) -> list[list]:

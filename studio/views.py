@@ -7,6 +7,7 @@ import math
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
@@ -53,15 +54,13 @@ def overlay_path(session: Session, tile: Tile, cmap: str, opacity: float, signed
     while the slider moves.
     """
     explanation = tile.explanation
-    alpha = explanation.finer_alpha if METHODS[tile.method_id].family == "finer" else None
-    key = (session.run_number, tile.key, cmap, round(opacity, 3), signed, alpha)
-    if key not in session.rendered:
+    key = (session.run_number, tile.key, cmap, round(opacity, 3), signed, explanation.gamma_of(tile.method_id))
+
+    def draw() -> Image.Image:
         heatmap = explanation.to_image(tile.method_id, signed=signed)
-        picture = overlay(explanation.picture, heatmap, display_colormap(cmap, signed), opacity, signed)
-        path = new_file(session, tile.method_id)
-        picture.save(path, compress_level=1)
-        session.rendered[key] = path
-    return session.rendered[key]
+        return overlay(explanation.picture, heatmap, display_colormap(cmap, signed), opacity, signed)
+
+    return rendered_file(session, key, tile.method_id, draw)
 
 
 def preview_file(image: Image.Image) -> str:
@@ -92,14 +91,19 @@ def new_file(session: Session, stem: str) -> Path:
     return session.workdir / f"{session.workdir.name}-run{session.run_number}-{uuid.uuid4().hex[:8]}-{stem}.png"
 
 
+def rendered_file(session: Session, key: tuple, stem: str, draw: Callable[[], Image.Image]) -> Path:
+    """The PNG drawn for ``key`` in this session: ``draw()`` is called and saved only the first time."""
+    if key not in session.rendered:
+        path = new_file(session, stem)
+        draw().save(path, compress_level=1)
+        session.rendered[key] = path
+    return session.rendered[key]
+
+
 def fgvis_input_path(session: Session, tile: Tile) -> Path:
     """FGVis's explanation image ``e = x ⊙ m + (1 − m) ⊙ b``, what the model sees (224 px), drawn once per run."""
     key = (session.run_number, tile.key, "explanation image")
-    if key not in session.rendered:
-        path = new_file(session, "fgvis-input")
-        Image.fromarray(tile.explanation.fgvis_image()).save(path, compress_level=1)
-        session.rendered[key] = path
-    return session.rendered[key]
+    return rendered_file(session, key, "fgvis-input", lambda: Image.fromarray(tile.explanation.fgvis_image()))
 
 
 def gallery(session: Session | None, cmap: str, opacity: float, signed: bool) -> list[tuple[str, str]]:
@@ -143,7 +147,7 @@ def compare_pair(
 
 def shows_finer(session: Session | None, *keys: str | None) -> bool:
     """Whether any of the tiles ``keys`` is a Finer-CAM map (which a γ change redraws)."""
-    return any(METHODS[tile.method_id].family == "finer" for tile in tiles(session) if tile.key in keys)
+    return any(tile.explanation.gamma_of(tile.method_id) is not None for tile in tiles(session) if tile.key in keys)
 
 
 def summary(session: Session | None) -> str:
