@@ -29,10 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import torch  # noqa: E402
-from reference_cams import full_pass  # noqa: E402  (the textbook one-method-one-pass helper of the tests)
+from speed_families import family_rows  # noqa: E402
 
-from cam_methods import GRADIENT_METHODS, METHODS, explain  # noqa: E402
-from model_zoo import Backbone, load_backbone  # noqa: E402
+from cam_methods import GRADIENT_METHODS  # noqa: E402
 
 PANEL = [*GRADIENT_METHODS, "finer-gradcam"]
 
@@ -46,35 +45,6 @@ class Row:
     panel: Callable[[], object]
     per_method: Callable[[], object]
     with_alpha: Callable[[], object]
-
-
-def per_method_maps(backbone: Backbone, x: torch.Tensor, methods: list[str], target: int, refs: list[int]) -> None:
-    """The naive way: a full forward and backward pass for every single map."""
-    layer = backbone.module(None)
-    head = backbone.head_weights(None)
-    for method_id in methods:
-        info = METHODS[method_id]
-        gamma = 0.6 if info.family == "finer" else 0.0
-        A, G, _ = full_pass(backbone.model, layer, x, lambda y, g=gamma: y[0, target] - g * y[0, refs].mean())
-        A, G = torch.from_numpy(A).float(), torch.from_numpy(G).float()
-        info.fn(A, head[target] if info.uses_head_weights else G)
-
-
-def classifier_row(label: str, backbone: Backbone, x: torch.Tensor) -> Row:
-    first = explain(backbone, x, PANEL)
-    target, refs = first.target, list(first.references)
-
-    def forward() -> None:
-        with torch.inference_mode():
-            backbone.model(x)
-
-    return Row(
-        label=label,
-        forward=forward,
-        panel=lambda: explain(backbone, x, PANEL),
-        per_method=lambda: per_method_maps(backbone, x, PANEL, target, refs),
-        with_alpha=lambda: first.with_alpha(1.1),
-    )
 
 
 def median_seconds(fn: Callable[[], object], samples: list[float]) -> None:
@@ -93,19 +63,6 @@ def measure(row: Row, rounds: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def rows() -> list[Row]:
-    from PIL import Image
-
-    lite0 = load_backbone("efficientnet_lite0")
-    x, _ = lite0.prepare(Image.open(ROOT / "assets" / "chelsea.png"))
-    found = [classifier_row("EfficientNet-Lite0 (bundled, 224 px)", lite0, x)]
-    try:
-        from speed_families import family_rows
-    except ImportError:
-        return found
-    return found + family_rows(Row, PANEL)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
@@ -119,7 +76,7 @@ def main() -> None:
     header = f"{'model':<40} " + " ".join(f"{name:>11}" for name in columns)
     print(header)
     print("-" * len(header))
-    for row in rows():
+    for row in family_rows(Row, PANEL):
         t = measure(row, args.rounds)
         print(
             f"{row.label:<40} {t['forward'] * 1e3:11.1f} {t['panel'] * 1e3:11.1f} {t['per_method'] * 1e3:11.1f} "

@@ -1,14 +1,13 @@
-"""ViT-B/16 and CLIP ViT-B/32 rows for ``benchmarks/speed.py`` (random weights: no network needed).
+"""The rows of ``benchmarks/speed.py``: the bundled EfficientNet-Lite0, and ViT-B/16 and CLIP ViT-B/32 on
+random weights (no network needed).
 
     from speed_families import family_backbones, family_rows
 
-``family_backbones()`` builds the two backbones and returns ``(label, backbone, x, explain_kwargs)`` per row,
-``x`` being the 1×3×224×224 input tensor of ``assets/chelsea.png`` and ``explain_kwargs`` what
+``family_backbones()`` builds the three backbones and returns ``(label, backbone, x, explain_kwargs)`` per
+row, ``x`` being the 1×3×224×224 input tensor of ``assets/chelsea.png`` and ``explain_kwargs`` what
 ``explain`` needs beyond it (CLIP: ``prompts``). The CLIP backbone's 1000 zero-shot class prompts are
 encoded here, once, so that no timed call pays for them. ``family_rows(Row, panel)`` turns them into
-speed.py's rows; the panel drops the methods a transformer cannot run (CAM).
-
-``python benchmarks/speed.py --rounds 3`` prints these rows under the EfficientNet-Lite0 row.
+speed.py's rows; each row's panel drops the methods its backbone cannot run (CAM on the transformers).
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ import torch  # noqa: E402
 from reference_cams import full_pass  # noqa: E402  (the textbook one-method-one-pass helper of the tests)
 
 from cam_methods import METHODS, Explanation, applicable_methods, explain  # noqa: E402
-from model_zoo import Backbone  # noqa: E402
+from model_zoo import Backbone, load_backbone  # noqa: E402
 from model_zoo.clip import random_clip_backbone  # noqa: E402
 from model_zoo.timm_vit import VITS  # noqa: E402
 
@@ -40,25 +39,32 @@ def family_backbones() -> list[tuple[str, Backbone, torch.Tensor, dict[str, Any]
     from PIL import Image
 
     picture = Image.open(ROOT / "assets" / "chelsea.png")
+    lite0 = load_backbone("efficientnet_lite0")
     torch.manual_seed(0)
     vit = VITS["vit_base_patch16_224"].build_random()
     clip = random_clip_backbone("ViT-B-32 (random)", "ViT-B-32")
     clip.prompt_scorer.embed(clip.prompt_scorer.class_prompts)  # the one-off text cost, outside the timings
     return [
+        ("EfficientNet-Lite0 (bundled, 224 px)", lite0, lite0.prepare(picture)[0], {}),
         ("ViT-B/16 (timm, random, 224 px)", vit, vit.prepare(picture)[0], {}),
         ("CLIP ViT-B/32 (random, 224 px)", clip, clip.prepare(picture)[0], {"prompts": [CLIP_PROMPT]}),
     ]
 
 
-def naive_maps(backbone: Backbone, x: torch.Tensor, methods: list[str], score: Score) -> None:
-    """The per-method way: a full forward and backward pass (down to the input) for every single map."""
+def naive_maps(first: Explanation, x: torch.Tensor, methods: list[str]) -> None:
+    """The per-method way, for ``first``'s target and references: a full forward and backward pass (down to
+    the input) for every single map; CAM reads the FC weights instead of G."""
+    backbone = first.backbone
     layer = backbone.module(None)
     size = tuple(x.shape[-2:])
+    score = target_score(first)
+    head = backbone.head_weights(None)
     for method_id in methods:
         info = METHODS[method_id]
         gamma = 0.6 if info.family == "finer" else 0.0
         A, G, _ = full_pass(backbone.model, layer, x, lambda y, g=gamma: score(y, g))
-        info.fn(*(backbone.to_grid(torch.from_numpy(t).float()[None], size) for t in (A, G)))
+        A, G = (backbone.to_grid(torch.from_numpy(t).float()[None], size) for t in (A, G))
+        info.fn(A, head[first.target] if info.uses_head_weights else G)
 
 
 def target_score(first: Explanation) -> Score:
@@ -82,7 +88,6 @@ def family_rows(Row: type, panel: list[str]) -> list:
     for label, backbone, x, kwargs in family_backbones():
         methods = [method for method in panel if method in applicable_methods(backbone)]
         first = explain(backbone, x, methods, **kwargs)
-        score = target_score(first)
 
         def forward(backbone: Backbone = backbone, x: torch.Tensor = x) -> None:
             with torch.inference_mode():
@@ -93,7 +98,7 @@ def family_rows(Row: type, panel: list[str]) -> list:
                 label=label,
                 forward=forward,
                 panel=lambda b=backbone, x=x, m=methods, k=kwargs: explain(b, x, m, **k),
-                per_method=lambda b=backbone, x=x, m=methods, s=score: naive_maps(b, x, m, s),
+                per_method=lambda f=first, x=x, m=methods: naive_maps(f, x, m),
                 with_alpha=lambda e=first: e.with_alpha(1.1),
             )
         )
