@@ -6,192 +6,204 @@ Run ``python app.py``: it serves on 127.0.0.1:7860, or on GRADIO_SERVER_NAME / G
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
-from cam_methods.finer import DEFAULT_ALPHA, DEFAULT_REFERENCES
+from cam_methods.finer import DEFAULT_GAMMA, DEFAULT_REFERENCES
 from cam_methods.render import COLORMAPS
-from model_zoo import DEFAULT_BACKBONE, load_backbone
-from studio import faithfulness_panel, handlers, toy, views
-from studio.choices import TOP1, backbone_choices, default_methods, method_choices, target_choices
+from model_zoo import DEFAULT_BACKBONE, Backbone, load_backbone
+from studio import display_handlers, faithfulness_panel, handlers, learn, toy
+from studio.choices import MAX_GAMMA, TOP1, backbone_choices, default_methods, method_choices, target_choices
+from studio.fair_use import admit
+from studio.limits import GAMMA_STEP, MAX_UPLOAD, QUEUE_SIZE
+from studio.request_limit import RequestSizeLimit
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 EXAMPLES = [
     str(ASSETS / name) for name in ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "grace_hopper.jpg")
 ]
-SESSION_SECONDS = 3600
-CACHE_SWEEP_SECONDS = 900
-QUEUE_SIZE = 32
+CACHE_SWEEP = (900, 3600)  # Gradio deletes cached uploads older than an hour, every 15 minutes
 MODEL_CALLS = "model"  # every event that runs a model shares this concurrency group: one model call at a time
-MAX_UPLOAD = "20mb"
 IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".bmp"]
+
+
+def input_column(default: Backbone) -> SimpleNamespace:
+    """The image, backbone, methods, target / prompts and the Explain, Stop and Score buttons."""
+    ui = SimpleNamespace()
+    ui.image = gr.File(
+        label="Image (PNG, JPEG, WebP, GIF, TIFF, BMP)", file_types=IMAGE_TYPES, type="filepath", elem_id="image_input"
+    )
+    ui.preview = gr.Image(label="Validated image", interactive=False, height=240, elem_id="preview")
+    gr.Examples(EXAMPLES, inputs=ui.image, label="Examples", elem_id="examples")
+    ui.backbone = gr.Dropdown(backbone_choices(), value=DEFAULT_BACKBONE, label="Backbone", elem_id="backbone")
+    ui.methods = gr.CheckboxGroup(method_choices(), value=default_methods(), label="Methods", elem_id="methods")
+    ui.target = gr.Dropdown(
+        target_choices(default, []),
+        value=TOP1,
+        label="Target class (type to search)",
+        filterable=True,
+        allow_custom_value=True,
+        elem_id="target",
+    )
+    ui.prompts = gr.Textbox(label="Prompts (separate several with ;)", visible=False, elem_id="prompts")
+    ui.compare_prompts = gr.Textbox(
+        label="Compare against (Finer-CAM references, separate with ;)", visible=False, elem_id="compare_prompts"
+    )
+    with gr.Row():
+        ui.run = gr.Button("Explain", variant="primary", elem_id="run")
+        ui.stop = gr.Button("Stop", variant="stop", elem_id="stop")
+    ui.score = gr.Button(
+        "Score faithfulness (deletion / insertion AUC, RD@5%: about 50 forward passes per map)", elem_id="score"
+    )
+    return ui
+
+
+def results_column(ui: SimpleNamespace, default: Backbone) -> None:
+    """The top-5, the gallery and summary, the Finer-CAM controls and the advanced display options."""
+    ui.top5 = gr.Label(num_top_classes=5, label="Top-5 predictions", elem_id="top5")
+    ui.gallery = gr.Gallery(label="Explanations", columns=4, height="auto", object_fit="contain", elem_id="gallery")
+    ui.summary = gr.Markdown(elem_id="summary")
+    ui.gamma = gr.Slider(
+        0,
+        MAX_GAMMA,
+        value=DEFAULT_GAMMA,
+        step=GAMMA_STEP,
+        label="Finer-CAM comparison strength γ",
+        elem_id="finer_gamma",
+    )
+    ui.refs = gr.Slider(
+        1, 10, value=DEFAULT_REFERENCES, step=1, label="Finer-CAM reference classes", elem_id="finer_refs"
+    )
+    with gr.Accordion("Advanced", open=False):
+        ui.layer = gr.Dropdown(
+            list(default.layers), value=default.default_layer, label="Layer", elem_id="layer", allow_custom_value=True
+        )
+        ui.cmap = gr.Dropdown(list(COLORMAPS), value="jet", label="Colormap", elem_id="cmap")
+        ui.opacity = gr.Slider(0, 1, value=0.5, step=0.05, label="Overlay opacity", elem_id="opacity")
+        ui.signed = gr.Checkbox(False, label="Raw map (no ReLU, diverging colormap)", elem_id="signed")
+
+
+def evidence_panels(ui: SimpleNamespace) -> None:
+    """The Faithfulness table and curves, the compare slider and the Download button."""
+    with gr.Accordion("Faithfulness", open=True):
+        ui.table = gr.Dataframe(
+            headers=faithfulness_panel.HEADERS,
+            label="Scored maps (press “Score faithfulness”)",
+            interactive=False,
+            elem_id="faithfulness_table",
+        )
+        ui.curves = gr.Plot(label="Deletion and insertion curves", elem_id="faithfulness_curves")
+    with gr.Accordion("Compare two maps", open=False):
+        with gr.Row():
+            ui.first = gr.Dropdown([], label="Left", elem_id="compare_first", allow_custom_value=True)
+            ui.second = gr.Dropdown([], label="Right", elem_id="compare_second", allow_custom_value=True)
+        ui.compare = gr.ImageSlider(label="Compare", elem_id="compare_slider")
+    ui.download = gr.Button("Download zip (overlays, maps.npz, manifest.json)", elem_id="download")
+    ui.download_file = gr.File(label="Download", elem_id="download_file")
+
+
+def learn_tab() -> None:
+    """Every method's formula and paper, and the HiResCAM demonstration."""
+    gr.Markdown(learn.methods_table(), elem_id="methods_table")
+    gr.Markdown("### Why HiResCAM? A flatten + linear model")
+    gr.Gallery(toy.demonstration(), columns=3, height="auto", elem_id="hirescam_demo")
+    gr.Markdown(toy.EXPLANATION)
+
+
+def wire_model_calls(ui: SimpleNamespace) -> None:
+    """Backbone, image, Explain, Score and Stop: the events that run a model, one at a time for everyone and at
+    most two queued per visitor (``admit``)."""
+    model = {"concurrency_id": MODEL_CALLS}
+    cleared = [ui.gallery, ui.summary, ui.table, ui.curves, ui.compare]
+    image_outputs = [ui.preview, ui.top5, ui.target, *cleared]
+    backbone_event = ui.backbone.change(
+        handlers.on_backbone,
+        ui.backbone,
+        [ui.layer, ui.target, ui.prompts, ui.compare_prompts],
+        api_name="backbone",
+        validator=admit(handlers.on_backbone),
+        **model,
+    )
+    backbone_event.success(handlers.on_image, [ui.image, ui.backbone], image_outputs, api_visibility="private", **model)
+    ui.image.change(
+        handlers.on_image,
+        [ui.image, ui.backbone],
+        image_outputs,
+        api_name="predict",
+        validator=admit(handlers.on_image),
+        **model,
+    )
+    run_inputs = [ui.image, ui.backbone, ui.methods, ui.target, ui.prompts, ui.compare_prompts, ui.layer, ui.gamma]
+    run_event = ui.run.click(
+        handlers.on_run,
+        [*run_inputs, ui.refs, ui.cmap, ui.opacity, ui.signed],
+        [ui.gallery, ui.top5, ui.summary, ui.first, ui.second, ui.compare],
+        api_name="explain",
+        validator=admit(handlers.on_run),
+        **model,
+    )
+    run_event.success(lambda: ([], None), None, [ui.table, ui.curves], show_progress="hidden", api_visibility="private")
+    score_event = ui.score.click(
+        handlers.on_metrics,
+        [ui.cmap, ui.opacity, ui.signed],
+        [ui.gallery, ui.table, ui.curves],
+        api_name="metrics",
+        validator=admit(handlers.on_metrics),
+        **model,
+    )
+    ui.stop.click(handlers.on_stop, None, None, cancels=[run_event, score_event], queue=False, api_visibility="private")
+
+
+def wire_display(ui: SimpleNamespace) -> None:
+    """Slider, display options, compare and download: no model call, so they never wait for one."""
+    display = [ui.cmap, ui.opacity, ui.signed]
+    ui.gamma.input(
+        display_handlers.on_gamma,
+        [ui.gamma, *display, ui.first, ui.second],
+        [ui.gallery, ui.summary, ui.compare],
+        trigger_mode="always_last",
+        show_progress="hidden",
+        queue=False,
+        api_name="finer_gamma",
+    )
+    for control in display:
+        control.change(
+            display_handlers.on_display,
+            [*display, ui.first, ui.second],
+            [ui.gallery, ui.compare],
+            show_progress="hidden",
+            concurrency_id="display",
+            api_visibility="private",
+        )
+    for control in (ui.first, ui.second):
+        control.input(
+            display_handlers.on_compare,
+            [ui.first, ui.second, *display],
+            ui.compare,
+            concurrency_id="display",
+            api_visibility="private",
+        )
+    ui.download.click(display_handlers.on_download, [ui.cmap, ui.opacity], ui.download_file, api_name="download")
 
 
 def build() -> gr.Blocks:
     """The whole app as a Blocks object (tests launch it in-process)."""
     default = load_backbone(DEFAULT_BACKBONE)
-    with gr.Blocks(title="CAM Studio", delete_cache=(CACHE_SWEEP_SECONDS, SESSION_SECONDS)) as demo:
-        session = gr.State(None, time_to_live=SESSION_SECONDS, delete_callback=handlers.discard_session)
+    with gr.Blocks(title="CAM Studio", delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown("# CAM Studio\nCompare class-activation-map explanations side by side.")
         with gr.Tab("Explain"), gr.Row():
             with gr.Column(scale=1):
-                image = gr.File(
-                    label="Image (PNG, JPEG, WebP, GIF, TIFF, BMP)",
-                    file_types=IMAGE_TYPES,
-                    type="filepath",
-                    elem_id="image_input",
-                )
-                preview = gr.Image(label="Validated image", interactive=False, height=240, elem_id="preview")
-                gr.Examples(EXAMPLES, inputs=image, label="Examples", elem_id="examples")
-                backbone = gr.Dropdown(backbone_choices(), value=DEFAULT_BACKBONE, label="Backbone", elem_id="backbone")
-                methods = gr.CheckboxGroup(
-                    method_choices(), value=default_methods(), label="Methods", elem_id="methods"
-                )
-                target = gr.Dropdown(
-                    target_choices(default, []),
-                    value=TOP1,
-                    label="Target class (type to search)",
-                    filterable=True,
-                    allow_custom_value=True,
-                    elem_id="target",
-                )
-                prompts = gr.Textbox(label="Prompts (separate several with ;)", visible=False, elem_id="prompts")
-                compare_prompts = gr.Textbox(
-                    label="Compare against (Finer-CAM references, separate with ;)",
-                    visible=False,
-                    elem_id="compare_prompts",
-                )
-                with gr.Row():
-                    run = gr.Button("Explain", variant="primary", elem_id="run")
-                    stop = gr.Button("Stop", variant="stop", elem_id="stop")
-                score = gr.Button(
-                    "Score faithfulness (deletion / insertion AUC, RD@5%: about 50 forward passes per map)",
-                    elem_id="score",
-                )
+                ui = input_column(default)
             with gr.Column(scale=2):
-                top5 = gr.Label(num_top_classes=5, label="Top-5 predictions", elem_id="top5")
-                gallery = gr.Gallery(
-                    label="Explanations",
-                    columns=views.MAX_COLUMNS,
-                    height="auto",
-                    object_fit="contain",
-                    elem_id="gallery",
-                )
-                summary = gr.Markdown(elem_id="summary")
-                alpha = gr.Slider(
-                    0,
-                    2,
-                    value=DEFAULT_ALPHA,
-                    step=0.05,
-                    label="Finer-CAM comparison strength γ",
-                    elem_id="finer_alpha",
-                )
-                refs = gr.Slider(
-                    1,
-                    10,
-                    value=DEFAULT_REFERENCES,
-                    step=1,
-                    label="Finer-CAM reference classes",
-                    elem_id="finer_refs",
-                )
-                with gr.Accordion("Advanced", open=False):
-                    layer = gr.Dropdown(
-                        list(default.layers),
-                        value=default.default_layer,
-                        label="Layer",
-                        elem_id="layer",
-                        allow_custom_value=True,
-                    )
-                    cmap = gr.Dropdown(list(COLORMAPS), value="jet", label="Colormap", elem_id="cmap")
-                    opacity = gr.Slider(0, 1, value=0.5, step=0.05, label="Overlay opacity", elem_id="opacity")
-                    signed = gr.Checkbox(False, label="Raw map (no ReLU, diverging colormap)", elem_id="signed")
-                with gr.Accordion("Faithfulness", open=True):
-                    table = gr.Dataframe(
-                        headers=faithfulness_panel.HEADERS,
-                        label="Scored maps (press “Score faithfulness”)",
-                        interactive=False,
-                        elem_id="faithfulness_table",
-                    )
-                    curves = gr.Plot(label="Deletion and insertion curves", elem_id="faithfulness_curves")
-                with gr.Accordion("Compare two maps", open=False):
-                    with gr.Row():
-                        first = gr.Dropdown([], label="Left", elem_id="compare_first", allow_custom_value=True)
-                        second = gr.Dropdown([], label="Right", elem_id="compare_second", allow_custom_value=True)
-                    compare = gr.ImageSlider(label="Compare", elem_id="compare_slider")
-                download = gr.Button("Download zip (overlays, maps.npz, manifest.json)", elem_id="download")
-                download_file = gr.File(label="Download", elem_id="download_file")
+                results_column(ui, default)
+                evidence_panels(ui)
         with gr.Tab("Learn"):
-            gr.Markdown(views.methods_table(), elem_id="methods_table")
-            gr.Markdown("### Why HiResCAM? A flatten + linear model")
-            gr.Gallery(toy.demonstration(), columns=3, height="auto", elem_id="hirescam_demo")
-            gr.Markdown(toy.EXPLANATION)
-
-        display = [cmap, opacity, signed]
-        stale = [session, gallery, summary, table, curves, compare]  # what a new image or backbone invalidates
-
-        def show_image(trigger: Any, **api: Any) -> None:
-            """Validate and preview the image with the current backbone's top-5, then clear stale results."""
-            trigger(
-                handlers.on_image, [image, backbone], [preview, top5, target], concurrency_id=MODEL_CALLS, **api
-            ).success(handlers.on_new_input, session, stale, show_progress="hidden", api_visibility="private")
-
-        backbone_event = backbone.change(
-            handlers.on_backbone,
-            backbone,
-            [layer, target, prompts, compare_prompts],
-            api_name="backbone",
-            concurrency_id=MODEL_CALLS,
-        )
-        show_image(backbone_event.success, api_visibility="private")
-        show_image(image.change, api_name="predict")
-        run_event = run.click(
-            handlers.on_run,
-            [session, image, backbone, methods, target, prompts, compare_prompts, layer, alpha, refs, *display],
-            [session, gallery, top5, summary, first, second, compare],
-            api_name="explain",
-            concurrency_id=MODEL_CALLS,
-        )
-        run_event.success(
-            handlers.on_new_run, session, [gallery, table, curves], show_progress="hidden", api_visibility="private"
-        )
-        score_event = score.click(
-            handlers.on_metrics,
-            [session, *display],
-            [session, gallery, table, curves],
-            api_name="metrics",
-            concurrency_id=MODEL_CALLS,
-        )
-        stop.click(
-            handlers.on_stop, None, None, cancels=[run_event, score_event], queue=False, api_visibility="private"
-        )
-        alpha.input(
-            handlers.on_alpha,
-            [session, alpha, *display, first, second],
-            [gallery, summary, compare],
-            trigger_mode="always_last",
-            show_progress="hidden",
-            queue=False,
-            api_name="finer_alpha",
-        )
-        for control in display:
-            control.change(
-                handlers.on_display,
-                [session, *display, first, second],
-                [gallery, compare],
-                show_progress="hidden",
-                concurrency_id="display",
-                api_visibility="private",
-            )
-        for control in (first, second):
-            control.input(
-                handlers.on_compare,
-                [session, first, second, *display],
-                compare,
-                concurrency_id="display",
-                api_visibility="private",
-            )
-        download.click(handlers.on_download, [session, cmap, opacity], download_file, api_name="download")
+            learn_tab()
+        wire_model_calls(ui)
+        wire_display(ui)
         demo.unload(handlers.on_unload)
     return demo
 
@@ -200,10 +212,15 @@ def serve(**launch_options: Any) -> gr.Blocks:
     """Build, queue and launch; tests pass a port and ``prevent_thread_lock=True``.
 
     Every model-calling event is in the ``MODEL_CALLS`` group, limited to one at a time (a 2-vCPU Space); the
-    display events (colormap, opacity, compare) have their own group and the Finer slider skips the queue."""
+    display events (colormap, opacity, compare) have their own group and the Finer slider skips the queue.
+    Request bodies other than uploads are capped before they are parsed (:mod:`studio.request_limit`)."""
     demo = build()
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
-        show_error=True, max_file_size=MAX_UPLOAD, ssr_mode=False, **launch_options
+        show_error=True,
+        max_file_size=MAX_UPLOAD,
+        ssr_mode=False,
+        app_kwargs={"middleware": [Middleware(RequestSizeLimit)]},
+        **launch_options,
     )
     return demo
 

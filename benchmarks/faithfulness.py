@@ -35,7 +35,7 @@ from tqdm import tqdm
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cam_methods import METHODS, MetricSettings, applicable_methods, explain, load_image  # noqa: E402
+from cam_methods import METHODS, MetricSettings, applicable_methods, explain, load_image, score_maps  # noqa: E402
 from model_zoo import Backbone, load_backbone  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,8 +148,8 @@ def run(args: argparse.Namespace, backbone: Backbone, layers: list[str], methods
                 ]
                 if pending:
                     bar.set_postfix_str(f"{name} @ {layer}: {len(pending)} maps")
-                    result = explain(backbone, x, pending, layer=layer, finer_alpha=args.gamma)
-                    scores = result.metrics_for(settings=settings, batch_size=args.batch_size)
+                    result = explain(backbone, x, pending, layer=layer, finer_gamma=args.gamma)
+                    scores = score_maps(result, settings=settings, batch_size=args.batch_size)
                     for method_id, metrics in scores.items():
                         row = {"image": name, "layer": layer, "method": method_id, "steps": args.steps}
                         row.update(metrics.summary(), target=result.target_label, reference=result.reference_labels[0])
@@ -249,7 +249,7 @@ def plot(table: dict, layers: list[str], methods: list[str], path: Path) -> None
 
 
 def panel_cost(backbone: Backbone, step_options: list[int], rounds: int) -> None:
-    """Median seconds of one forward pass, ``explain`` of a 6-map panel, and its ``metrics_for`` at each N,
+    """Median seconds of one forward pass, ``explain`` of a 6-map panel, and its ``score_maps`` at each N,
     interleaved round by round on chelsea (a fresh Explanation each time, so nothing is cached)."""
     x, _ = backbone.preprocess(load_image(ROOT / "assets" / "chelsea.png"))
     timings: dict[str, list[float]] = {}
@@ -266,7 +266,7 @@ def panel_cost(backbone: Backbone, step_options: list[int], rounds: int) -> None
         timed("explain (6 maps)", lambda: explain(backbone, x, PANEL))
         for steps in step_options:
             result = explain(backbone, x, PANEL)
-            timed(f"metrics_for, N={steps}", lambda r=result, n=steps: r.metrics_for(settings=MetricSettings(n)))
+            timed(f"score_maps, N={steps}", lambda r=result, n=steps: score_maps(r, settings=MetricSettings(n)))
     base = float(np.median(timings["explain (6 maps)"]))
     print(f"\n6-map panel {', '.join(PANEL)} on {backbone.display_name}, median of {rounds} interleaved rounds")
     for name, values in timings.items():

@@ -7,8 +7,8 @@ Per row, measured side by side and interleaved in one run (medians over the roun
 - ``panel``: ``explain`` with all 8 gradient-family ids plus ``finer-gradcam`` from one capture;
 - ``per-method``: the same 9 maps the naive way, one full forward *and* full backward pass per method
   (hooks on the layer, gradient down to the input, as most CAM libraries do it);
-- ``with_alpha``: a Finer-CAM strength change on the panel's Explanation.
-Goals (EfficientNet-Lite0, 224 px, 2-core CPU): panel ≤ 1.5× forward, per-method / panel ≥ 8×, with_alpha ≤ 10 ms.
+- ``with_gamma``: a Finer-CAM strength change on the panel's Explanation.
+Goals (EfficientNet-Lite0, 224 px, 2-core CPU): panel ≤ 1.5× forward, per-method / panel ≥ 8×, with_gamma ≤ 10 ms.
 Then the slow methods' table from ``speed_slow.py`` (Score-CAM, Abs-CAM batched vs one image at a time, FGVis
 with and without its filter); ``--slow-repeats 0`` skips it.
 """
@@ -31,9 +31,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 import torch  # noqa: E402
 from speed_families import family_rows  # noqa: E402
 
-from cam_methods import GRADIENT_METHODS  # noqa: E402
+from cam_methods import SHARED_PASS_METHODS  # noqa: E402
 
-PANEL = [*GRADIENT_METHODS, "finer-gradcam"]
+PANEL = [*SHARED_PASS_METHODS, "finer-gradcam"]
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Row:
     forward: Callable[[], object]
     panel: Callable[[], object]
     per_method: Callable[[], object]
-    with_alpha: Callable[[], object]
+    with_gamma: Callable[[], object]
 
 
 def median_seconds(fn: Callable[[], object], samples: list[float]) -> None:
@@ -54,8 +54,8 @@ def median_seconds(fn: Callable[[], object], samples: list[float]) -> None:
 
 
 def measure(row: Row, rounds: int) -> dict[str, float]:
-    samples: dict[str, list[float]] = {"forward": [], "panel": [], "per_method": [], "with_alpha": []}
-    for fn in (row.forward, row.panel, row.per_method, row.with_alpha):  # warm-up
+    samples: dict[str, list[float]] = {"forward": [], "panel": [], "per_method": [], "with_gamma": []}
+    for fn in (row.forward, row.panel, row.per_method, row.with_gamma):  # warm-up
         fn()
     for _ in range(rounds):  # interleaved, so load changes hit every column alike
         for name in samples:
@@ -72,7 +72,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.rounds} rounds, medians in ms")
-    columns = ("forward", "panel", "per-method", "with_alpha", "panel/fwd", "speed-up")
+    columns = ("forward", "panel", "per-method", "with_gamma", "panel/fwd", "speed-up")
     header = f"{'model':<40} " + " ".join(f"{name:>11}" for name in columns)
     print(header)
     print("-" * len(header))
@@ -80,7 +80,7 @@ def main() -> None:
         t = measure(row, args.rounds)
         print(
             f"{row.label:<40} {t['forward'] * 1e3:11.1f} {t['panel'] * 1e3:11.1f} {t['per_method'] * 1e3:11.1f} "
-            f"{t['with_alpha'] * 1e3:11.2f} {t['panel'] / t['forward']:10.2f}x {t['per_method'] / t['panel']:10.1f}x"
+            f"{t['with_gamma'] * 1e3:11.2f} {t['panel'] / t['forward']:10.2f}x {t['per_method'] / t['panel']:10.1f}x"
         )
     print(f"panel = {len(PANEL)} maps: {', '.join(PANEL)}")
     if args.slow_repeats:

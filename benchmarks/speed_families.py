@@ -83,7 +83,7 @@ def target_score(first: Explanation) -> Score:
 
 
 def family_rows(Row: type, panel: list[str]) -> list:
-    """speed.py's ``Row`` for each family backbone: forward, panel, per-method and with_alpha callables."""
+    """speed.py's ``Row`` for each family backbone: forward, panel, per-method and with_gamma callables."""
     rows = []
     for label, backbone, x, kwargs in family_backbones():
         methods = [method for method in panel if method in applicable_methods(backbone)]
@@ -99,7 +99,7 @@ def family_rows(Row: type, panel: list[str]) -> list:
                 forward=forward,
                 panel=lambda b=backbone, x=x, m=methods, k=kwargs: explain(b, x, m, **k),
                 per_method=lambda f=first, x=x, m=methods: naive_maps(f, x, m),
-                with_alpha=lambda e=first: e.with_alpha(1.1),
+                with_gamma=lambda e=first: e.with_gamma(1.1),
             )
         )
     return rows

@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from cam_methods import explain  # noqa: E402
-from cam_methods.optimization import FGVisSettings  # noqa: E402
-from cam_methods.perturbation import MaskSettings  # noqa: E402
+from cam_methods import explain, fgvis_result  # noqa: E402
+from cam_methods.fgvis import FGVisSettings  # noqa: E402
+from cam_methods.score_cam import MaskSettings  # noqa: E402
 from model_zoo import load_backbone  # noqa: E402
 
 IMAGE = ROOT / "assets" / "chelsea.png"
@@ -46,7 +46,7 @@ def timed_run(method: str, options: dict) -> tuple[float, float, int]:
     cpu_started = time.process_time()
     result = explain(backbone, IMAGE, [method], options={method: options})
     cpu = time.process_time() - cpu_started
-    work = result.fgvis_result().steps if method == "fgvis" else MaskSettings(**options).max_channels
+    work = fgvis_result(result).steps if method == "fgvis" else MaskSettings(**options).max_channels
     return result.timings[method], cpu, work
 
 

@@ -1,33 +1,42 @@
 """CAM Studio's engine: one capture, many maps.
 
 from model_zoo import load_backbone
-from cam_methods import explain, METHODS
+from cam_methods import explain, score_maps
 
 backbone = load_backbone("efficientnet_lite0")
 result = explain(backbone, "assets/chelsea.png", ["gradcam", "hirescam", "finer-gradcam"])
 result.maps["hirescam"]          # 224×224 float32 in [0, 1], aligned with result.input_tensor
-result.with_alpha(1.0)           # new Finer strength, no model call
+result.with_gamma(1.0)           # new Finer-CAM strength, no model call
+score_maps(result)["hirescam"]   # faithfulness, scored on demand and cached
+
+Layers, from the bottom: ``registry`` (the method table) and ``capture`` (one forward, short backwards);
+``context`` (what a method is given); the method families ``gradient``, ``finer``, ``score_cam``,
+``fgvis``; the ``explanation`` record; ``explainer`` (``explain`` itself); then metrics, render, export
+and the CLI, which take an Explanation.
 """
 
-from . import gradient, optimization, perturbation  # noqa: F401  (register the method families)
 from .capture import Evidence, Targets, capture
-from .explanation import Explanation, MapContext, MethodNotApplicable, applicable_methods, explain
-from .finer import register_finer_variants
+from .context import MapContext, MethodNotApplicable
+from .explainer import applicable_methods, explain
+from .explanation import Explanation
+from .explanation_metrics import cached_faithfulness, score_maps
+from .fgvis import FGVisResult, fgvis_image, fgvis_result
 from .images import ImageError, load_image
-from .metrics import Faithfulness, MetricSettings, pointing_game
-from .registry import METHODS, MethodInfo
+from .metrics import Faithfulness, MetricSettings
+from .pointing_game import pointing_game
+from .prediction import predict, top_classes
+from .registry import METHODS, MethodInfo, shared_pass_methods
 from .scoring import Cancelled
 
-register_finer_variants()
-
-GRADIENT_METHODS = tuple(m for m, info in METHODS.items() if info.family == "gradient")
+SHARED_PASS_METHODS = shared_pass_methods()
 
 __all__ = [
-    "GRADIENT_METHODS",
     "METHODS",
+    "SHARED_PASS_METHODS",
     "Cancelled",
     "Evidence",
     "Explanation",
+    "FGVisResult",
     "Faithfulness",
     "ImageError",
     "MapContext",
@@ -36,8 +45,14 @@ __all__ = [
     "MetricSettings",
     "Targets",
     "applicable_methods",
+    "cached_faithfulness",
     "capture",
     "explain",
+    "fgvis_image",
+    "fgvis_result",
     "load_image",
     "pointing_game",
+    "predict",
+    "score_maps",
+    "top_classes",
 ]

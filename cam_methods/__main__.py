@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from model_zoo import BACKBONES, DEFAULT_BACKBONE, BackboneUnavailable, load_backbone
 
-from .explanation import explain
+from .explainer import explain
 from .export import write_outputs
-from .finer import DEFAULT_ALPHA, DEFAULT_REFERENCES, WEIGHTINGS
+from .finer import DEFAULT_GAMMA, DEFAULT_REFERENCES, WEIGHTINGS
 from .images import ImageError
 from .registry import METHODS
 from .render import COLORMAPS
@@ -34,7 +34,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--prompts", nargs="+", default=None, help="CLIP backbones: text prompts to explain")
     parser.add_argument("--compare-prompts", nargs="+", default=None, help="CLIP: Finer-CAM comparison prompts")
     parser.add_argument("--layer", default=None, help="layer to explain (default: the backbone's default)")
-    parser.add_argument("--finer-alpha", type=float, default=DEFAULT_ALPHA, help="Finer-CAM comparison strength γ")
+    parser.add_argument(
+        "--finer-gamma",
+        "--finer-alpha",  # the old name, kept for one release
+        dest="finer_gamma",
+        type=float,
+        default=DEFAULT_GAMMA,
+        help="Finer-CAM comparison strength γ",
+    )
     parser.add_argument("--finer-refs", type=int, default=DEFAULT_REFERENCES, help="number of reference classes")
     parser.add_argument("--finer-weighting", choices=WEIGHTINGS, default="uniform")
     parser.add_argument("--colormap", choices=COLORMAPS, default="jet")
@@ -57,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.methods,
             target=target,
             layer=args.layer,
-            finer_alpha=args.finer_alpha,
+            finer_gamma=args.finer_gamma,
             finer_refs=args.finer_refs,
             finer_weighting=args.finer_weighting,
             prompts=args.prompts,

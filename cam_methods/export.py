@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import platform
+import tempfile
 import zipfile
 from importlib import metadata
 from pathlib import Path
@@ -44,7 +45,7 @@ def manifest(explanation: Explanation, cmap: str, opacity: float) -> dict[str, A
             "backbone": explanation.backbone.name,
             "layer": explanation.layer,
             "methods": explanation.method_ids,
-            "finer_alpha": explanation.finer_alpha,
+            "finer_gamma": explanation.finer_gamma,
             "finer_refs": len(explanation.references),
             "finer_weighting": explanation.finer_weighting,
             "colormap": cmap,
@@ -94,13 +95,14 @@ def write_one(explanation: Explanation, out: Path, cmap: str, opacity: float) ->
 
 
 def zip_outputs(explanation: Explanation, zip_path: str | Path, cmap: str = "jet", opacity: float = 0.5) -> Path:
-    """The same files as :func:`write_outputs`, packed into one zip (the app's Download button)."""
+    """The same files as :func:`write_outputs`, packed into one zip (the app's Download button); the unzipped
+    files are written to a temporary folder, deleted before this returns."""
     zip_path = Path(zip_path)
-    folder = zip_path.with_suffix("")
-    files = write_outputs(explanation, folder, cmap, opacity)
-    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in files:
-            archive.write(path, arcname=path.relative_to(folder))
+    with tempfile.TemporaryDirectory(prefix="camstudio-export-") as folder:
+        files = write_outputs(explanation, folder, cmap, opacity)
+        with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in files:
+                archive.write(path, arcname=path.relative_to(folder))
     return zip_path
 
 

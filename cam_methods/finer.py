@@ -1,4 +1,4 @@
-"""Finer-CAM (seed 003): explain ``s = y_c − γ Σ_t π_t y_{r_t}`` with any gradient-family base.
+"""Finer-CAM (Zhang et al. 2025): explain ``s = y_c − γ Σ_t π_t y_{r_t}`` with any gradient-family base.
 
 Gradients are linear in the target, so ``G(s) = G_c − γ Σ_t π_t G_{r_t}``: the per-target gradients are
 captured once and a new γ is a recombination of cached tensors, with no model call. Post-ReLU maps are
@@ -11,14 +11,18 @@ detaching keeps the map linear in γ).
 
 from __future__ import annotations
 
+import math
+
 import torch
 
-from .registry import METHODS, MethodInfo, register
+from .registry import METHODS, MethodInfo, on_signal, register
 
 Tensor = torch.Tensor
 WEIGHTINGS = ("uniform", "probability")
-DEFAULT_ALPHA = 0.6
+DEFAULT_GAMMA = 0.6
+MAX_GAMMA = 10.0  # the paper explores γ ≤ 2; far beyond, every Finer map is the negated reference map
 DEFAULT_REFERENCES = 3
+MAX_REFERENCES = 50  # each reference costs one short backward pass per capture
 FINER_PAPER = "Zhang et al. 2025, Finer-CAM: Spotting the Difference Reveals Finer Details for Visual Explanation"
 
 
@@ -31,6 +35,22 @@ def reference_weights(reference_probs: Tensor, weighting: str) -> Tensor:
         return torch.full((count,), 1.0 / max(count, 1), dtype=reference_probs.dtype)
     probs = reference_probs.detach()
     return probs / probs.sum()
+
+
+def check_gamma(gamma: float) -> float:
+    """γ as a float, or a ValueError unless it is a finite number in [0, ``MAX_GAMMA``]."""
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not math.isfinite(gamma):
+        raise ValueError(f"the Finer-CAM strength γ must be a finite number, not {gamma!r}")
+    if not 0 <= gamma <= MAX_GAMMA:
+        raise ValueError(f"the Finer-CAM strength γ must lie in [0, {MAX_GAMMA:g}], not {gamma:g}")
+    return float(gamma)
+
+
+def check_references(count: int) -> int:
+    """The number of Finer-CAM references, or a ValueError unless it is an integer in 1…``MAX_REFERENCES``."""
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_REFERENCES:
+        raise ValueError(f"finer_refs must be a whole number from 1 to {MAX_REFERENCES}, not {count!r}")
+    return count
 
 
 def combine(signals: Tensor, gamma: float, weights: Tensor) -> Tensor:
@@ -47,7 +67,8 @@ def finer_id(base_id: str) -> str:
 
 
 def register_finer_variants() -> None:
-    """Register ``finer-<id>`` for every class-specific gradient-family method."""
+    """Register ``finer-<id>`` for every class-specific gradient-family method: its pure function applied to
+    the recombined signal."""
     for base in [info for info in METHODS.values() if info.family == "gradient" and info.class_specific]:
         register(
             MethodInfo(
@@ -56,7 +77,8 @@ def register_finer_variants() -> None:
                 family="finer",
                 paper=f"{FINER_PAPER}; base: {base.paper}",
                 formula=f"{base.name} of s = y_c − γ Σ_t π_t y_rt",
-                fn=base.fn,
+                fn=on_signal(base.pure, finer=True, uses_head_weights=base.uses_head_weights),
+                pure=base.pure,
                 uses_head_weights=base.uses_head_weights,
                 base=base.id,
             )

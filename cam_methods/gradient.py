@@ -1,8 +1,8 @@
-"""The gradient family: each method is a pure function of the activations A and a gradient G.
+"""The shared-pass methods: each is a pure function of the activations A and a gradient G of one capture.
 
 Shapes: ``A`` and ``G`` are K×h×w (K channels on an h×w grid), Z = h·w; every function returns the
 h×w map *before* post-processing (ReLU, min-max, upsampling happen in :mod:`cam_methods.postprocess`).
-Formulas follow ``shared/docs/METHODS.md``.
+Formulas follow the papers named in each registration; Eigen-CAM uses A alone (family ``activation``).
 """
 
 from __future__ import annotations

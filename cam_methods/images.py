@@ -22,14 +22,17 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_PIXELS = 40_000_000
 MIN_SIDE = 16
 MAX_ASPECT = 12.0
+DISPLAY_SIDE = 1024
 
 
 class ImageError(ValueError):
     """The input is not a usable image; the message says why, in one sentence."""
 
 
-def load_image(source: Image.Image | str | os.PathLike | bytes) -> Image.Image:
+def load_image(source: Image.Image | str | os.PathLike | bytes, max_side: int | None = None) -> Image.Image:
     """Open ``source`` (a PIL image, a path, or raw bytes) and return a validated RGB image."""
+    if isinstance(source, Image.Image) and source.info.get("camstudio-validated"):
+        return source
     image = source if isinstance(source, Image.Image) else _open(source)
     _check_size(image.size)
     try:
@@ -37,8 +40,11 @@ def load_image(source: Image.Image | str | os.PathLike | bytes) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.seek(0)
             image.load()
-            image = ImageOps.exif_transpose(image)
-            return _to_rgb(image)
+            image = _to_rgb(ImageOps.exif_transpose(image))
+            if max_side:
+                image.thumbnail((max_side, max_side))
+            image.info["camstudio-validated"] = True
+            return image
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
         raise ImageError(f"The image could not be decoded ({error}); it may be truncated or corrupt.") from error
 

@@ -1,4 +1,4 @@
-"""Faithfulness metrics: deletion and insertion AUC (RISE), RD@5% (Finer-CAM) and the pointing game.
+"""Faithfulness metrics of input-aligned maps: deletion and insertion AUC (RISE) and RD@5% (Finer-CAM).
 
 Every score comes from :func:`cam_methods.scoring.score_inputs`, i.e. ``backbone.score_outputs(output, keys)``
 with ``keys`` = the explanation's target and first reference (``evidence.keys[:2]``). For a classifier that
@@ -12,7 +12,6 @@ number below is in similarity units, not a probability.
 - ``AUC = (Σ_k p_k − p_0/2 − p_N/2) / N`` (trapezoidal rule over the fraction removed / revealed).
 - RD@f (Finer-CAM's relative confidence drop): replace the top fraction f (5%) of pixels by ``fill``;
   ``RD = (p_c − p_c*) − (p_d − p_d*)`` with d the first (most similar) reference. Higher is better.
-- Pointing game (Zhang et al. 2016): a hit when the map's maximum lies within 15 px of a box or mask.
 
 Ranking: ties (flat regions, such as the zeros left by the ReLU) are broken by a fixed random permutation,
 so they are removed in random, not raster, order. Maps that agree within ``SAME_MAP_TOLERANCE`` everywhere
@@ -25,9 +24,8 @@ the blurred and the fully filled image shared by all) are scored together, ``bat
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -37,13 +35,9 @@ from model_zoo import Backbone
 
 from .scoring import batch_size_on, report, score_inputs
 
-if TYPE_CHECKING:
-    from .explanation import Explanation
-
 Tensor = torch.Tensor
 SAME_MAP_TOLERANCE = 1e-5
 TIE_BREAK_SEED = 0
-POINTING_TOLERANCE = 15.0
 
 
 @dataclass(frozen=True)
@@ -158,68 +152,6 @@ def faithfulness(
     scores = _score_probes(backbone, input_tensor, ranks, plan, keys[:2], settings, batch_size, progress, cancel)
     results = [plan.results(scores, row) for row in range(len(distinct))]
     return {method_id: results[row] for method_id, row in zip(maps, map_row, strict=True)}
-
-
-def explanation_metrics(
-    explanation: Explanation,
-    method_ids: Iterable[str],
-    settings: MetricSettings | None = None,
-    batch_size: int | None = None,
-    progress: Callable[[float, str], None] | None = None,
-    cancel: Callable[[], bool] | None = None,
-) -> dict[str, Faithfulness]:
-    """The metrics of ``method_ids`` in ``explanation``: cached ones as they are, the rest scored together."""
-    settings = settings or MetricSettings()
-    method_ids = list(dict.fromkeys(method_ids))
-    missing = [method_id for method_id in method_ids if method_id not in explanation.maps]
-    if missing:
-        raise KeyError(f"no map for {', '.join(missing)} in this explanation; it has {', '.join(explanation.maps)}")
-    cache = explanation.metric_cache
-    pending = {m: explanation.maps[m] for m in method_ids if metric_key(explanation, m, settings) not in cache}
-    computed = faithfulness(
-        explanation.backbone,
-        explanation.input_tensor,
-        pending,
-        explanation.evidence.keys[:2],
-        settings,
-        batch_size,
-        progress,
-        cancel,
-    )
-    cache.update({metric_key(explanation, method_id, settings): result for method_id, result in computed.items()})
-    return {method_id: cache[metric_key(explanation, method_id, settings)] for method_id in method_ids}
-
-
-def metric_key(explanation: Explanation, method_id: str, settings: MetricSettings) -> tuple:
-    """The cache key of one map's metrics: (method, settings), plus γ for a Finer map, whose map depends on it."""
-    return method_id, settings, explanation.gamma_of(method_id)
-
-
-def pointing_game(
-    saliency: Tensor | np.ndarray,
-    boxes: Iterable[tuple[float, float, float, float]] = (),
-    mask: np.ndarray | None = None,
-    tolerance: float = POINTING_TOLERANCE,
-) -> bool:
-    """A hit when the map's maximum (first one in raster order) lies within ``tolerance`` px of a box or mask.
-
-    ``boxes`` are (x0, y0, x1, y1) in the map's pixel frame, x1/y1 exclusive; ``mask`` is an H×W boolean
-    array. Distance from the maximum (x, y) to a box: ``√(dx² + dy²)`` with ``dx = max(x0 − x, 0, x − x1 + 1)``.
-    A map with no positive value points nowhere and misses.
-    """
-    values = as_array(saliency)
-    if values.max() <= 0:
-        return False
-    y, x = np.unravel_index(int(np.argmax(values)), values.shape)
-    for x0, y0, x1, y1 in boxes:
-        dx = max(x0 - x, 0, x - x1 + 1)
-        dy = max(y0 - y, 0, y - y1 + 1)
-        if math.hypot(dx, dy) <= tolerance:
-            return True
-    if mask is None:
-        return False
-    rows, cols = np.nonzero(np.asarray(mask, dtype=bool))
-    return bool(rows.size) and float(np.min((rows - y) ** 2 + (cols - x) ** 2)) <= tolerance**2
 
 
 def _distinct_maps(input_maps: list[np.ndarray]) -> tuple[list[np.ndarray], list[int]]:

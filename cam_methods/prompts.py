@@ -7,7 +7,7 @@ A prompt p is explained through its score, the scaled cosine similarity between 
 Every prompt, and every comparison prompt, is a key of the same capture: ONE image forward pass, then
 one backward per key through the part of the tower after the layer. Finer-CAM explains
 
-    s = s(p) − γ · Σ_t π_t s(q_t)        (π_t = 1/T by default: γ times the mean, as in METHODS.md)
+    s = s(p) − γ · Σ_t π_t s(q_t)        (π_t = 1/T by default: γ times the mean)
 
 where q are the user's comparison prompts, or, when none are given, the ``finer_refs`` zero-shot class
 prompts ("a photo of a {label}") with the highest image–text score, skipping p itself (and the class
@@ -24,16 +24,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import torch
 
 from model_zoo import Backbone
 
 from .capture import Evidence, Targets
-
-if TYPE_CHECKING:
-    from .explanation import Explanation
 
 Tensor = torch.Tensor
 
@@ -131,17 +128,3 @@ def _clean(prompts: Sequence[str] | str | None) -> tuple[str, ...]:
     if any(not isinstance(prompt, str) or not prompt.strip() for prompt in prompts):
         raise ValueError(f"every prompt must be non-empty text, got {list(prompts)!r}")
     return tuple(dict.fromkeys(prompt.strip() for prompt in prompts))
-
-
-def link_prompts(explanations: Sequence[Explanation]) -> Explanation:
-    """Give every per-prompt Explanation the same ``per_prompt`` dict; return the first prompt's."""
-    per_prompt: dict[str, Explanation] = {}
-    linked = [dataclasses.replace(explanation, per_prompt=per_prompt) for explanation in explanations]
-    per_prompt.update((explanation.target, explanation) for explanation in linked)
-    return linked[0]
-
-
-def prompts_with_alpha(explanation: Explanation, gamma: float) -> Explanation:
-    """``with_alpha`` for a prompt Explanation: every prompt's Finer maps recombined, no model call."""
-    recombined = [dataclasses.replace(e, per_prompt={}).with_alpha(gamma) for e in explanation.per_prompt.values()]
-    return link_prompts(recombined).per_prompt[explanation.target]

@@ -6,14 +6,20 @@ filtered by what is registered.
 
 from __future__ import annotations
 
-from cam_methods import METHODS, applicable_methods
+import math
+
+from cam_methods import METHODS
+from cam_methods.render import COLORMAPS
 from model_zoo import BACKBONES, Backbone
+
+from .limits import GAMMA_STEP
 
 FAMILY_TITLES = {"cnn": "CNN", "vit": "ViT", "clip": "CLIP"}
 DEFAULT_METHODS = ("gradcam", "hirescam", "finer-gradcam", "abscam1")  # all from the one shared capture
 TOP1 = "top1"
 MAX_PROMPTS = 8
 MAX_PROMPT_CHARS = 200
+MAX_GAMMA = 2.0  # the slider's range; the engine allows more
 
 
 def backbone_label(name: str) -> str:
@@ -46,12 +52,6 @@ def default_methods() -> list[str]:
     return [method_id for method_id in DEFAULT_METHODS if method_id in METHODS]
 
 
-def split_applicable(backbone: Backbone, layer: str | None, method_ids: list[str]) -> tuple[list[str], list[str]]:
-    """The requested methods that can run on ``backbone`` at ``layer``, and those that cannot."""
-    runnable = set(applicable_methods(backbone, layer))
-    return [m for m in method_ids if m in runnable], [m for m in method_ids if m not in runnable]
-
-
 def target_choices(backbone: Backbone, first: list[int]) -> list[tuple[str, str]]:
     """The target dropdown as (label, value): top-1, then the classes ``first`` (the top-5), then every other
     class once. Values are class indices as strings, since ImageNet repeats a few label names."""
@@ -74,7 +74,7 @@ def parse_target(value: str | None) -> int | None:
     """The dropdown value (a class index as text) as an int, or None for the top-1 prediction."""
     if value in (None, "", TOP1):
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise ValueError(f"unknown target {value!r}; choose a class from the list")
     return int(value)
 
@@ -89,3 +89,22 @@ def parse_prompts(text: str | None) -> list[str]:
     if too_long:
         raise ValueError(f"the prompt starting {too_long[0]!r} is longer than {MAX_PROMPT_CHARS} characters")
     return prompts
+
+
+def parse_gamma(value: float) -> float:
+    """The Finer-CAM strength from the slider or the API: a finite number in [0, ``MAX_GAMMA``], rounded to the
+    slider's step (so a session has a bounded number of distinct Finer renders)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"the Finer-CAM strength γ must be a number, not {value!r}")
+    if not 0 <= value <= MAX_GAMMA:
+        raise ValueError(f"the Finer-CAM strength γ must lie between 0 and {MAX_GAMMA:g}")
+    return round(round(value / GAMMA_STEP) * GAMMA_STEP, 2)
+
+
+def check_display(cmap: str, opacity: float, signed: bool) -> tuple[str, float, bool]:
+    """(colormap, opacity, signed) from the page or the API, or a ValueError naming what is wrong."""
+    if cmap not in COLORMAPS:
+        raise ValueError(f"unknown colormap {cmap!r}; choose one of {', '.join(COLORMAPS)}")
+    if isinstance(opacity, bool) or not isinstance(opacity, (int, float)) or not 0 <= opacity <= 1:
+        raise ValueError(f"the overlay opacity must be a number between 0 and 1, not {opacity!r}")
+    return cmap, float(opacity), bool(signed)

@@ -8,46 +8,46 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from .session import Session, Tile, tiles
-from .views import tile_label
+from cam_methods import cached_faithfulness
+
+from .tiles import Tile, tile_label
 
 HEADERS = ["map", "deletion AUC ↓", "insertion AUC ↑", "RD@5% ↑"]
 
 
-def scored_tiles(session: Session | None) -> list[Tile]:
-    return [tile for tile in tiles(session) if tile.explanation.cached_metrics(tile.method_id) is not None]
+def scored_tiles(tiles: list[Tile]) -> list[Tile]:
+    return [tile for tile in tiles if cached_faithfulness(tile.explanation, tile.method_id) is not None]
 
 
 def row_label(tile: Tile) -> str:
     """The tile's label; Finer maps also name the γ they were scored at."""
-    gamma = tile.explanation.gamma_of(tile.method_id)
-    return tile_label(tile) if gamma is None else f"{tile_label(tile)} (γ = {gamma:.2f})"
+    return tile_label(tile) if tile.gamma is None else f"{tile_label(tile)} (γ = {tile.gamma:.2f})"
 
 
-def table_rows(session: Session | None) -> list[list]:
+def table_rows(tiles: list[Tile]) -> list[list]:
     """One row per scored map: its label, deletion AUC, insertion AUC and RD@5%, rounded to 3 decimals."""
     rows = []
-    for tile in scored_tiles(session):
-        scores = tile.explanation.cached_metrics(tile.method_id)
+    for tile in scored_tiles(tiles):
+        scores = cached_faithfulness(tile.explanation, tile.method_id)
         rows.append([row_label(tile), *(round(value, 3) for value in scores.summary().values())])
     return rows
 
 
-def curves_figure(session: Session | None) -> Figure | None:
+def curves_figure(tiles: list[Tile]) -> Figure | None:
     """Deletion (left) and insertion (right) curves of every scored map on one figure; None before scoring.
 
     The y axis is the target's softmax probability, or, on CLIP, the prompt's similarity score.
     """
-    scored = scored_tiles(session)
+    scored = scored_tiles(tiles)
     if not scored:
         return None
     figure = Figure(figsize=(10, 3.8), layout="constrained")
     deletion, insertion = figure.subplots(1, 2, sharey=True)
     for tile in scored:
-        scores = tile.explanation.cached_metrics(tile.method_id)
+        scores = cached_faithfulness(tile.explanation, tile.method_id)
         deletion.plot(scores.fractions, scores.deletion, label=row_label(tile))
         insertion.plot(scores.fractions, scores.insertion, label=row_label(tile))
-    clip = session.explanation.backbone.family == "clip"
+    clip = scored[0].explanation.backbone.family == "clip"
     deletion.set_ylabel("prompt similarity" if clip else "target probability")
     deletion.set_title("Deletion, most salient first (lower area is better)", fontsize="medium")
     insertion.set_title("Insertion, most salient first (higher area is better)", fontsize="medium")

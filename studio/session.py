@@ -1,166 +1,127 @@
-"""Per-browser-session state: the captured Explanation and what produced it, plus rendered overlay files.
+"""Per-visitor state, keyed by Gradio's session hash (one per browser tab or API client), and the store
+that bounds it.
 
-The model runs only in :func:`run`; every display change (Finer strength, colormap, opacity, raw vs
-ReLU) works from the stored Explanation (``Explanation.with_alpha`` recombines cached gradients).
+A :class:`Session` holds the validated image, the latest Explanation and its files. Every event on a
+session takes its ``lock``. Explain runs are numbered: ``started`` counts the runs begun and ``shown``
+is the run whose results the session holds; a run's results are installed only while it is the latest
+begun, and a display result computed from run k is dropped once run k + 1 has begun.
+
+The :class:`SessionStore` keeps at most ``MAX_SESSIONS_WITH_RESULTS`` sessions with results and their
+files under ``DISK_BUDGET_BYTES`` (least recently used first out), and drops results idle for
+``RESULTS_IDLE_SECONDS``. A dropped session keeps its record and says why its maps are gone.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Callable
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import torch
 from PIL import Image
 
-from cam_methods import Explanation, explain, load_image
-from model_zoo import Backbone
+from cam_methods import Explanation
 
-from .choices import split_applicable
+from .files import SessionFiles
+from .limits import DISK_BUDGET_BYTES, MAX_SESSIONS, MAX_SESSIONS_WITH_RESULTS, RESULTS_IDLE_SECONDS
 
-TOP_K = 5
-DISPLAY_SIDE = 1024  # overlays are drawn on the upload shrunk to at most this many pixels a side
+IMAGE_FILES = "image"  # file keys start with the run they belong to, or with this for the image's own files
+DROPPED = "Your earlier results were dropped to make room for other visitors; press Explain to compute them again."
 
 
-@dataclass
+@dataclass(eq=False)
 class Session:
-    """What one browser tab has computed. ``workdir`` holds its overlay PNGs and exports."""
+    """What one tab or API client has computed; change it only while holding ``lock``."""
 
+    name: str
+    files: SessionFiles
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    image: Image.Image | None = None
+    image_source: str | None = None
     explanation: Explanation | None = None
-    skipped: list[str] = field(default_factory=list)
-    run_number: int = 0
-    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="camstudio-")))
-    rendered: dict[tuple, Path] = field(default_factory=dict)
+    started: int = 0
+    shown: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+    last_used: float = field(default_factory=time.monotonic)
+    note: str = ""
 
-    def discard(self) -> None:
-        """Delete the session's files (called when Gradio drops the state)."""
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        self.rendered.clear()
+    def begin_run(self) -> tuple[int, threading.Event]:
+        """Number a new Explain run and give it a fresh stop flag; the previous run is asked to stop."""
+        with self.lock:
+            self.stop.set()
+            self.stop = threading.Event()
+            self.started += 1
+            return self.started, self.stop
 
+    def install(self, run: int, explanation: Explanation) -> bool:
+        """Make ``explanation`` the session's results if ``run`` is still the latest begun; else False."""
+        with self.lock:
+            if run != self.started:
+                return False
+            self.explanation, self.shown, self.note = explanation, run, ""
+            self.files.forget_all_but(lambda key: key[0] in (run, IMAGE_FILES))
+            return True
 
-@dataclass(frozen=True)
-class Request:
-    """One explain request from the UI or the API."""
+    def current(self, run: int) -> bool:
+        """Whether results of ``run`` may still be shown (no later run has begun)."""
+        return run == self.started
 
-    image_path: str
-    methods: list[str]
-    target: int | None
-    layer: str | None
-    finer_alpha: float
-    finer_refs: int
-    prompts: tuple[str, ...] = ()
-    compare_prompts: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Tile:
-    """One map on the page: ``key`` is the method id, or ``"<method id>@<prompt number>"`` on CLIP, where
-    each prompt has a row of maps."""
-
-    key: str
-    explanation: Explanation
-    method_id: str
-    prompt: str | None = None
-
-
-def tiles(session: Session | None) -> list[Tile]:
-    """Every map of the current run in page order: prompt by prompt (CLIP), method by method."""
-    if session is None or session.explanation is None:
-        return []
-    explanation = session.explanation
-    if not explanation.per_prompt:
-        return [Tile(method_id, explanation, method_id) for method_id in explanation.method_ids]
-    return [
-        Tile(f"{method_id}@{number}", part, method_id, prompt)
-        for number, (prompt, part) in enumerate(explanation.per_prompt.items(), start=1)
-        for method_id in part.method_ids
-    ]
+    def drop_results(self, note: str = "") -> None:
+        """Forget the image's results and delete every file (a new image or backbone, or the store's bounds)."""
+        with self.lock:
+            self.explanation, self.note = None, note
+            self.stop.set()
+            self.files.delete()
 
 
-def explanations(session: Session) -> list[Explanation]:
-    """The run's Explanation, or one per prompt on CLIP."""
-    explanation = session.explanation
-    return list(explanation.per_prompt.values()) if explanation.per_prompt else [explanation]
+class SessionStore:
+    """All sessions, least recently used first; bounds results in number, age and disk."""
+
+    def __init__(self) -> None:
+        self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session_hash: str | None) -> Session:
+        """The session of this tab or client, created on first use; touching it makes it most recent."""
+        key = session_hash or "anonymous"
+        with self._lock:
+            session = self._sessions.get(key)
+            if session is None:
+                session = self._sessions[key] = Session(key, SessionFiles(key))
+            self._sessions.move_to_end(key)
+            session.last_used = time.monotonic()
+            while len(self._sessions) > MAX_SESSIONS:
+                _, oldest = self._sessions.popitem(last=False)
+                oldest.drop_results()
+        return session
+
+    def discard(self, session_hash: str | None) -> None:
+        """Forget a closed tab: its results, files and record."""
+        with self._lock:
+            session = self._sessions.pop(session_hash or "anonymous", None)
+        if session is not None:
+            session.drop_results()
+
+    def settle(self) -> None:
+        """Drop results, least recently used first, until every bound holds (call after an event adds any)."""
+        idle_since = time.monotonic() - RESULTS_IDLE_SECONDS
+        with self._lock:
+            holding = [s for s in self._sessions.values() if s.explanation is not None or s.files.bytes]
+            newest_first = holding[::-1]
+        kept, disk = 0, 0
+        for session in newest_first:
+            kept += session.explanation is not None
+            disk += session.files.bytes
+            if kept > MAX_SESSIONS_WITH_RESULTS or disk > DISK_BUDGET_BYTES or session.last_used < idle_since:
+                session.drop_results(DROPPED)
+
+    def disk_bytes(self) -> int:
+        with self._lock:
+            return sum(session.files.bytes for session in self._sessions.values())
+
+    def holding_results(self) -> int:
+        with self._lock:
+            return sum(session.explanation is not None for session in self._sessions.values())
 
 
-def top_classes(probs: torch.Tensor, k: int = TOP_K) -> list[tuple[int, float]]:
-    """The k most probable classes as (index, probability), most probable first."""
-    values, indices = probs.topk(min(k, probs.numel()))
-    return [(int(i), float(v)) for v, i in zip(values, indices, strict=True)]
-
-
-def top_predictions(backbone: Backbone, image: Image.Image, k: int = TOP_K) -> list[tuple[int, float]]:
-    """One inference-mode forward pass: ``top_classes(softmax(class logits))`` (zero-shot on CLIP); empty for
-    a model without class labels."""
-    if not backbone.labels:
-        return []
-    tensor, _ = backbone.prepare(image)
-    with backbone.lock, torch.inference_mode():
-        probs = backbone.class_logits(backbone.model(tensor))[0].float().softmax(dim=-1)
-    return top_classes(probs, k)
-
-
-def run(
-    session: Session,
-    backbone: Backbone,
-    request: Request,
-    progress: Callable[[float, str], None] | None = None,
-    cancel: Callable[[], bool] | None = None,
-) -> Session:
-    """Explain the image with the applicable methods; the others are listed in ``skipped``.
-
-    On CLIP the request's prompts are the targets (its class target is ignored); elsewhere its prompts are
-    ignored. The upload is shrunk to ``DISPLAY_SIDE`` first (the model sees 224 px anyway), so overlays and
-    exports are at most that size. The previous run's overlay files are deleted.
-    """
-    image = load_image(request.image_path)
-    image.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE))
-    runnable, skipped = split_applicable(backbone, request.layer, request.methods)
-    if not runnable:
-        raise ValueError("none of the chosen methods applies to this backbone and layer; choose another method")
-    clip = backbone.family == "clip"
-    explanation = explain(
-        backbone,
-        image,
-        runnable,
-        target=None if clip else request.target,
-        prompts=request.prompts if clip else None,
-        compare_prompts=request.compare_prompts if clip else None,
-        layer=request.layer,
-        finer_alpha=request.finer_alpha,
-        finer_refs=request.finer_refs,
-        progress=progress,
-        cancel=cancel,
-    )
-    for path in session.rendered.values():
-        path.unlink(missing_ok=True)
-    session.rendered.clear()
-    session.explanation, session.skipped = explanation, skipped
-    session.run_number += 1
-    return session
-
-
-def score_faithfulness(
-    session: Session, progress: Callable[[float, str], None] | None = None, cancel: Callable[[], bool] | None = None
-) -> Session:
-    """Compute deletion / insertion AUC and RD@5% for every map (batched); the captions, the table and the
-    curves show every map whose metrics are cached."""
-    if session.explanation is None:
-        raise ValueError("run an explanation first, then score it")
-    parts = explanations(session)
-    for number, explanation in enumerate(parts):
-
-        def overall(fraction: float, message: str, number: int = number) -> None:
-            progress((number + fraction) / len(parts), message)
-
-        explanation.metrics_for(progress=progress and overall, cancel=cancel)
-    return session
-
-
-def set_alpha(session: Session, gamma: float) -> Session:
-    """Recombine the Finer maps at strength ``gamma`` from the cached gradients (no model call)."""
-    if session.explanation is not None and session.explanation.finer_alpha != gamma:
-        session.explanation = session.explanation.with_alpha(gamma)
-    return session
+STORE = SessionStore()

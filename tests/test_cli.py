@@ -20,7 +20,7 @@ def test_cli_writes_overlays_maps_grid_and_manifest(tmp_path, chelsea_path, caps
     assert set(maps.files) == {"gradcam", "hirescam", "finer-gradcam"} and maps["gradcam"].shape == (224, 224)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["target"]["label"] == "tiger cat"
-    assert len(manifest["references"]) == 3 and manifest["parameters"]["finer_alpha"] == 0.6
+    assert len(manifest["references"]) == 3 and manifest["parameters"]["finer_gamma"] == 0.6
     assert manifest["versions"]["torch"] and set(manifest["timings_ms"]) >= {"capture", "gradcam"}
     assert "tiger cat" in capsys.readouterr().out
 

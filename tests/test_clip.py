@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from test_vit import TRANSFORMER_METHODS
 from toy_models import GapLinear, positive_input, toy_backbone
 
-from cam_methods import METHODS, MethodNotApplicable, explain
+from cam_methods import METHODS, MethodNotApplicable, explain, fgvis_image
 from model_zoo import BACKBONES, BackboneUnavailable, load_backbone, register_backbone, weights_env_var
 from model_zoo.clip import CLIPS, encode_text_prefix, random_clip_backbone, random_clip_spec
 
@@ -59,7 +59,7 @@ def test_prefix_text_encoding_equals_open_clips_full_length_encoding(tiny):
 def test_prompt_gradients_equal_autograd_of_the_similarity_computed_by_hand(tiny, image):
     gamma = 0.7
     result = explain(tiny, image, ["hirescam", "finer-hirescam"], prompts=[CAT, DOG], compare_prompts=[DOG, CAR])
-    result = result.with_alpha(gamma)
+    result = result.with_gamma(gamma)
     scores, A = hand_scores(tiny, image, [CAT, DOG, CAR])
     grids = {}
     for prompt, score in zip([CAT, DOG, CAR], scores, strict=True):
@@ -72,7 +72,7 @@ def test_prompt_gradients_equal_autograd_of_the_similarity_computed_by_hand(tiny
         torch.testing.assert_close(explanation.evidence.gradients[0], grids[prompt], atol=1e-6, rtol=1e-4)
         # Finer: the gradient of s(p) − γ · mean_t s(q_t)
         expected = grids[prompt] - gamma * torch.stack([grids[q] for q in comparisons]).mean(dim=0)
-        signal = explanation.context.signal(METHODS["finer-hirescam"])
+        signal = explanation.context.signal(finer=True, uses_head_weights=False)
         torch.testing.assert_close(signal, expected, atol=1e-6, rtol=1e-4)
 
 
@@ -98,12 +98,12 @@ def test_several_prompts_cost_one_image_forward_and_text_is_encoded_once(tiny, i
 def test_finer_recombination_with_a_new_gamma_equals_a_fresh_computation(tiny, image, compare):
     finer = [m for m in TRANSFORMER_METHODS if METHODS[m].family == "finer"]
     kwargs = {"prompts": [CAT, DOG], "compare_prompts": compare}
-    recombined = explain(tiny, image, finer, finer_alpha=0.6, **kwargs).with_alpha(1.4)
-    fresh = explain(tiny, image, TRANSFORMER_METHODS, finer_alpha=1.4, **kwargs)
+    recombined = explain(tiny, image, finer, finer_gamma=0.6, **kwargs).with_gamma(1.4)
+    fresh = explain(tiny, image, TRANSFORMER_METHODS, finer_gamma=1.4, **kwargs)
     assert recombined.target == CAT and list(recombined.per_prompt) == [CAT, DOG]
     for prompt in (CAT, DOG):
-        assert recombined.per_prompt[prompt].finer_alpha == 1.4
-        zero = fresh.per_prompt[prompt].with_alpha(0)
+        assert recombined.per_prompt[prompt].finer_gamma == 1.4
+        zero = fresh.per_prompt[prompt].with_gamma(0)
         assert zero.target == prompt
         for method in finer:
             np.testing.assert_allclose(
@@ -210,4 +210,4 @@ def test_slow_methods_run_on_clip_prompts(tiny, image):
         for method_id, input_map in maps.items():
             assert input_map.shape == tuple(image.shape[-2:]), method_id
             assert input_map.min() >= 0 and input_map.max() <= 1, method_id
-    assert result.per_prompt[DOG].fgvis_image().shape == (*image.shape[-2:], 3)
+    assert fgvis_image(result.per_prompt[DOG]).shape == (*image.shape[-2:], 3)

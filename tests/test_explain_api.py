@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cam_methods import GRADIENT_METHODS, METHODS, explain
+from cam_methods import METHODS, SHARED_PASS_METHODS, explain
 from model_zoo import BACKBONES, load_backbone
 
 
@@ -82,7 +82,7 @@ def test_backbone_by_name_and_cache(chelsea_path):
 
 def test_every_layer_of_the_bundled_model_works(lite0, chelsea_path):
     for layer in lite0.layers:
-        result = explain(lite0, chelsea_path, list(GRADIENT_METHODS[1:3]), layer=layer)
+        result = explain(lite0, chelsea_path, list(SHARED_PASS_METHODS[1:3]), layer=layer)
         assert result.layer == layer and result.maps["hirescam"].max() > 0
 
 

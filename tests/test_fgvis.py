@@ -6,9 +6,9 @@ import timm
 import torch
 from torch import nn
 
-from cam_methods import METHODS, explain
-from cam_methods.gradient_filter import activation_modules, bounded_gradients
-from cam_methods.optimization import FGVisSettings, optimise_mask
+from cam_methods import METHODS, explain, fgvis_image, fgvis_result
+from cam_methods.fgvis import FGVisSettings, optimise_mask
+from cam_methods.fgvis_gradient_filter import activation_modules, bounded_gradients
 from cam_methods.scoring import Cancelled
 
 
@@ -183,14 +183,14 @@ def test_preservation_mask_keeps_the_class_in_the_top_5_on_the_bundled_model(lit
         options={"fgvis": {"steps": 40}},
         progress=lambda fraction, message: progress.append(fraction),
     )
-    record = result.fgvis_result()
+    record = fgvis_result(result)
     assert record.game == "preservation" and record.steps <= 40
     assert record.mask.mean() < 0.9  # it did remove part of the image
     with torch.inference_mode():
         probs = lite0.model(record.explanation).softmax(dim=-1)[0]
     assert result.target in probs.topk(5).indices.tolist()
     assert record.explanation_score == pytest.approx(float(probs[result.target]), rel=1e-4)
-    picture = result.fgvis_image()
+    picture = fgvis_image(result)
     assert picture.shape == (224, 224, 3) and picture.dtype == np.uint8
     heatmap = result.maps["fgvis"]
     assert heatmap.shape == (224, 224) and heatmap.min() >= 0 and heatmap.max() <= 1

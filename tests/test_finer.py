@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from cam_methods import GRADIENT_METHODS, explain
+from cam_methods import SHARED_PASS_METHODS, explain
 from cam_methods.finer import combine, reference_weights
 
-FINER = [f"finer-{m}" for m in GRADIENT_METHODS if m != "eigencam"]
+FINER = [f"finer-{m}" for m in SHARED_PASS_METHODS if m != "eigencam"]
 
 
 @pytest.fixture(scope="module")
 def chelsea(lite0, chelsea_path):
-    return explain(lite0, chelsea_path, list(GRADIENT_METHODS) + FINER)
+    return explain(lite0, chelsea_path, list(SHARED_PASS_METHODS) + FINER)
 
 
 def test_references_are_ranks_two_to_four_by_logit(chelsea):
@@ -24,37 +24,37 @@ def test_references_are_ranks_two_to_four_by_logit(chelsea):
 
 
 def test_alpha_zero_reproduces_every_base_method_bit_for_bit(chelsea):
-    zero = chelsea.with_alpha(0)
+    zero = chelsea.with_gamma(0)
     for finer in FINER:
         base = finer.removeprefix("finer-")
         assert np.array_equal(zero.maps[finer], chelsea.maps[base]), finer
 
 
 @pytest.mark.parametrize("gamma", [0.3, 1.0, 2.0])
-def test_with_alpha_equals_a_fresh_explain(lite0, chelsea_path, chelsea, gamma):
-    fresh = explain(lite0, chelsea_path, FINER, finer_alpha=gamma)
-    recombined = chelsea.with_alpha(gamma)
+def test_with_gamma_equals_a_fresh_explain(lite0, chelsea_path, chelsea, gamma):
+    fresh = explain(lite0, chelsea_path, FINER, finer_gamma=gamma)
+    recombined = chelsea.with_gamma(gamma)
     for method in FINER:
         np.testing.assert_allclose(recombined.maps[method], fresh.maps[method], atol=1e-6, err_msg=method)
-    assert recombined.finer_alpha == gamma
+    assert recombined.finer_gamma == gamma
 
 
-def test_with_alpha_changes_finer_maps_only_and_makes_no_model_call(lite0, chelsea):
+def test_with_gamma_changes_finer_maps_only_and_makes_no_model_call(lite0, chelsea):
     calls = []
     handle = lite0.model.register_forward_pre_hook(lambda *args: calls.append(1))
     try:
-        stronger = chelsea.with_alpha(1.5)
+        stronger = chelsea.with_gamma(1.5)
     finally:
         handle.remove()
     assert calls == []
     assert not np.allclose(stronger.maps["finer-gradcam"], chelsea.maps["finer-gradcam"])
-    for base in GRADIENT_METHODS:
+    for base in SHARED_PASS_METHODS:
         assert stronger.maps[base] is chelsea.maps[base]
 
 
 def test_finer_raw_map_is_linear_in_gamma_for_linear_bases(chelsea):
     for method in ("finer-gradcam", "finer-hirescam", "finer-xgradcam", "finer-cam"):
-        raw = {g: chelsea.with_alpha(g).raw_maps[method] for g in (0.0, 0.5, 1.0)}
+        raw = {g: chelsea.with_gamma(g).raw_maps[method] for g in (0.0, 0.5, 1.0)}
         torch.testing.assert_close(raw[0.0] + raw[1.0], 2 * raw[0.5], atol=1e-5, rtol=1e-5)
 
 

@@ -7,7 +7,7 @@ import torch
 from reference_cams import full_pass, reference_map
 from toy_models import CHANNELS, SIZE, FlattenLinear, GapLinear, positive_input, toy_backbone
 
-from cam_methods import GRADIENT_METHODS, METHODS, MethodNotApplicable, explain
+from cam_methods import METHODS, SHARED_PASS_METHODS, MethodNotApplicable, explain
 from cam_methods.postprocess import normalise
 
 CLASS = 2
@@ -66,7 +66,7 @@ def test_cam_is_refused_where_the_head_is_not_gap_linear():
 
 @pytest.mark.parametrize("layer", ["bn2", "blocks.5"])
 def test_every_gradient_method_matches_the_textbook_full_backward_reference(lite0, chelsea_path, layer):
-    methods = [m for m in GRADIENT_METHODS if m != "cam" or layer == lite0.cam_layer]
+    methods = [m for m in SHARED_PASS_METHODS if m != "cam" or layer == lite0.cam_layer]
     result = explain(lite0, chelsea_path, methods, layer=layer)
     c = result.target
     A, G, _ = full_pass(lite0.model, lite0.module(layer), result.input_tensor, lambda y: y[0, c])
@@ -81,7 +81,7 @@ def test_every_gradient_method_matches_the_textbook_full_backward_reference(lite
 
 def test_finer_gradcam_matches_a_direct_backward_of_the_difference_target(lite0, chelsea_path):
     gamma = 0.8
-    result = explain(lite0, chelsea_path, ["finer-gradcam", "finer-hirescam"], finer_alpha=gamma)
+    result = explain(lite0, chelsea_path, ["finer-gradcam", "finer-hirescam"], finer_gamma=gamma)
     c, refs = result.target, list(result.references)
     A, G, _ = full_pass(
         lite0.model, lite0.module(None), result.input_tensor, lambda y: y[0, c] - gamma * y[0, refs].mean()
@@ -116,7 +116,7 @@ def test_eigencam_is_class_agnostic_and_has_no_finer_variant(lite0, chelsea_path
     second = explain(lite0, chelsea_path, ["eigencam"], target=285)
     np.testing.assert_array_equal(first.maps["eigencam"], second.maps["eigencam"])
     assert "finer-eigencam" not in METHODS
-    assert {f"finer-{m}" for m in GRADIENT_METHODS if m != "eigencam"} <= set(METHODS)
+    assert {f"finer-{m}" for m in SHARED_PASS_METHODS if m != "eigencam"} <= set(METHODS)
 
 
 def test_every_method_has_name_paper_formula_and_a_docstring_with_its_formula():

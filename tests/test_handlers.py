@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cam_methods import explain
+from cam_methods import explain, fgvis_image
 from studio import handlers, views
 from studio.session import Session
 
@@ -101,5 +101,5 @@ def test_fgvis_mask_is_shown_beside_what_the_model_sees(lite0, chelsea_path):
     assert [caption.split(" · ")[0] for _, caption in items] == ["Grad-CAM", "FGVis", "FGVis"]
     assert "what the model sees" in items[2][1]
     shown = np.asarray(Image.open(items[2][0]))
-    assert (shown == session.explanation.fgvis_image()).all()
+    assert (shown == fgvis_image(session.explanation)).all()
     session.discard()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cam_methods import METHODS, explain
-from studio import toy, views
+from studio import learn, toy
 
 
 def test_demonstration_gradcam_lights_the_ignored_square_and_hirescam_does_not():
@@ -17,7 +17,7 @@ def test_demonstration_gradcam_lights_the_ignored_square_and_hirescam_does_not()
 
 
 def test_methods_table_has_a_row_per_registered_method_with_its_formula():
-    rows = views.methods_table().splitlines()[2:]
+    rows = learn.methods_table().splitlines()[2:]
     assert len(rows) == len(METHODS)
     for row, info in zip(rows, METHODS.values(), strict=True):
         assert info.formula.replace("|", "\\|") in row and info.paper in row

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from cam_methods import Faithfulness, MetricSettings, explain, pointing_game
+from cam_methods import Faithfulness, MetricSettings, cached_faithfulness, explain, pointing_game, score_maps
 from cam_methods.metrics import curve_auc, faithfulness, gaussian_blur, step_counts
 from model_zoo import Backbone, Preprocess
 
@@ -154,27 +154,27 @@ def test_batched_and_one_at_a_time_metrics_agree_and_are_cached(toy):
     x = textured_input(3)
     settings = MetricSettings(steps=6)
     together = explain(toy, x, methods)
-    batched = together.metrics_for(settings=settings, batch_size=5)
+    batched = score_maps(together, settings=settings, batch_size=5)
     assert set(batched) == set(methods)
     assert batched["hirescam"].deletion[0] == pytest.approx(float(together.probs[together.target]), abs=1e-6)
     for method_id in methods:
-        alone = explain(toy, x, methods).metrics(method_id, settings, batch_size=1)
+        alone = score_maps(explain(toy, x, methods), [method_id], settings, batch_size=1)[method_id]
         np.testing.assert_allclose(alone.deletion, batched[method_id].deletion, atol=1e-6)
         np.testing.assert_allclose(alone.insertion, batched[method_id].insertion, atol=1e-6)
         assert alone.relative_drop == pytest.approx(batched[method_id].relative_drop, abs=1e-6)
-    assert together.metrics("gradcam", settings) is batched["gradcam"]
-    retuned = together.with_alpha(1.5)
-    assert retuned.cached_metrics("gradcam", settings) is batched["gradcam"]
-    assert retuned.cached_metrics("finer-hirescam", settings) is None  # a new map at the new γ
-    rescored = retuned.metrics("finer-hirescam", settings)
-    assert together.cached_metrics("finer-hirescam", settings) is batched["finer-hirescam"]  # the old γ's entry
-    assert retuned.with_alpha(1.5).cached_metrics("finer-hirescam", settings) is rescored  # the cache is shared
+    assert score_maps(together, ["gradcam"], settings)["gradcam"] is batched["gradcam"]
+    retuned = together.with_gamma(1.5)
+    assert cached_faithfulness(retuned, "gradcam", settings) is batched["gradcam"]
+    assert cached_faithfulness(retuned, "finer-hirescam", settings) is None  # a new map at the new γ
+    rescored = score_maps(retuned, ["finer-hirescam"], settings)["finer-hirescam"]
+    assert cached_faithfulness(together, "finer-hirescam", settings) is batched["finer-hirescam"]  # the old γ's entry
+    assert cached_faithfulness(retuned.with_gamma(1.5), "finer-hirescam", settings) is rescored  # the cache is shared
 
 
 def test_metrics_for_an_absent_map_say_which_maps_exist(toy):
     result = explain(toy, textured_input(), ["gradcam"])
     with pytest.raises(KeyError, match="gradcam"):
-        result.metrics("hirescam")
+        score_maps(result, ["hirescam"])
 
 
 def test_pointing_game_allows_15_pixels():

@@ -9,8 +9,8 @@ from torch import nn
 from toy_models import CLASSES, TOY_LABELS, TOY_PREPROCESS, positive_input
 
 from cam_methods import METHODS, explain
-from cam_methods.perturbation import select_channels
 from cam_methods.postprocess import upsample
+from cam_methods.score_cam import select_channels
 from cam_methods.scoring import Cancelled
 from model_zoo import Backbone
 
@@ -101,7 +101,7 @@ def test_bundled_maps_are_in_unit_range_deterministic_honour_the_cap_and_share_m
 @pytest.fixture(scope="module")
 def finer(lite0, chelsea_path):
     options = {"scorecam": {"max_channels": 6}}
-    return explain(lite0, chelsea_path, ["scorecam", "finer-scorecam"], finer_alpha=0.0, options=options)
+    return explain(lite0, chelsea_path, ["scorecam", "finer-scorecam"], finer_gamma=0.0, options=options)
 
 
 def test_gamma_zero_reproduces_scorecam_bit_for_bit(finer):
@@ -111,7 +111,7 @@ def test_gamma_zero_reproduces_scorecam_bit_for_bit(finer):
 
 def test_new_gamma_recombines_cached_scores_without_model_calls_and_is_linear(finer, lite0):
     with counted_batches(lite0.model) as sizes:
-        raw = {gamma: finer.with_alpha(gamma).raw_maps["finer-scorecam"] for gamma in (0.0, 0.6, 1.2)}
+        raw = {gamma: finer.with_gamma(gamma).raw_maps["finer-scorecam"] for gamma in (0.0, 0.6, 1.2)}
     assert sizes == []
     assert not torch.equal(raw[0.6], raw[0.0])
     torch.testing.assert_close(raw[1.2] - raw[0.6], raw[0.6] - raw[0.0], rtol=1e-4, atol=1e-6)

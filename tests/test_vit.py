@@ -5,13 +5,13 @@ import pytest
 import timm
 import torch
 
-from cam_methods import GRADIENT_METHODS, METHODS, MethodNotApplicable, explain
+from cam_methods import METHODS, SHARED_PASS_METHODS, MethodNotApplicable, explain
 from model_zoo import BACKBONES, BackboneUnavailable, load_backbone, weights_env_var
 from model_zoo.timm_vit import VITS, TokenGrid
 
 # every gradient-family method that needs no GAP + linear head, and the Finer variant of each class-specific one
-TRANSFORMER_METHODS = [m for m in GRADIENT_METHODS if not METHODS[m].uses_head_weights] + [
-    f"finer-{m}" for m in GRADIENT_METHODS if METHODS[m].class_specific and not METHODS[m].uses_head_weights
+TRANSFORMER_METHODS = [m for m in SHARED_PASS_METHODS if not METHODS[m].uses_head_weights] + [
+    f"finer-{m}" for m in SHARED_PASS_METHODS if METHODS[m].class_specific and not METHODS[m].uses_head_weights
 ]
 PATCH = 16
 ODD_CELL = (1, 3)  # on the 3×5 grid of a 48×80 input: not a corner, not the centre, not on the diagonal

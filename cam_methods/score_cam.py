@@ -32,17 +32,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
+from .context import MapContext
 from .finer import FINER_PAPER, combine, finer_id
+from .gradient import weighted_sum
 from .registry import context_method
 from .scoring import batch_size_on, report, score_inputs
-
-if TYPE_CHECKING:
-    from .explanation import MapContext
 
 Tensor = torch.Tensor
 DEFAULT_MAX_CHANNELS = 128
@@ -135,7 +133,7 @@ def scorecam_map(context: MapContext, settings: MaskSettings, gamma: float, mess
     A = context.evidence.activations
     channels = select_channels(A, target_beta(context), settings.max_channels)
     weights = score_weights(masked_scores(context, channels, settings, message), context, gamma)
-    return torch.einsum("k,khw->hw", weights.to(A.dtype), A[channels])
+    return weighted_sum(weights.to(A.dtype), A[channels])
 
 
 @context_method(
@@ -155,7 +153,6 @@ def scorecam(context: MapContext) -> Tensor:
     f"{FINER_PAPER}; base: {SCORECAM_PAPER}",
     "Score-CAM with s_k = p_c(x ⊙ H_k) − γ Σ_t π_t p_rt(x ⊙ H_k)",
     base="scorecam",
-    takes_context=True,
 )
 def finer_scorecam(context: MapContext) -> Tensor:
     """Finer-Score-CAM: Score-CAM with ``s_k = p_c(x ⊙ H_k) − γ Σ_t π_t p_rt(x ⊙ H_k)`` (π from ``finer_weighting``;
@@ -169,7 +166,7 @@ def finer_scorecam(context: MapContext) -> Tensor:
     "abscam",
     "Abs-CAM",
     "perturbation",
-    "Zeng et al. 2022, Abs-CAM (phase 2 as read in METHODS.md)",
+    "Zeng et al. 2022, Abs-CAM (phase 2: our reading, see docs/slow_methods.md)",
     "Σ_k s_k H_k,  H_k = minmax(Up(β_k A_k)),  s_k = p_c(x ⊙ H_k),  β_k = (1/Z) Σ_ij |G_kij|",
 )
 def abscam(context: MapContext) -> Tensor:
@@ -177,7 +174,7 @@ def abscam(context: MapContext) -> Tensor:
     and ``s_k = p_c(x ⊙ H_k)``, over the ``max_channels`` channels with the largest ``β_k > 0``.
 
     This is our reading of the paper's "linearly combines the initial saliency map with the original
-    image" (its full text was not available; see METHODS.md): phase 1's channel terms ``β_k A_k`` become
+    image" (its full text was not available to us; see docs/slow_methods.md): phase 1's channel terms ``β_k A_k`` become
     masks, the masked images are re-scored as in Score-CAM, and the scores weight the masks. Because
     ``β_k > 0``, ``minmax(Up(β_k A_k)) = minmax(Up(A_k))``: the masked images are Score-CAM's, and their
     cached scores are shared. Phase 1 alone is the method ``abscam1``."""
@@ -189,4 +186,4 @@ def abscam(context: MapContext) -> Tensor:
     _, low, high = channel_masks(A[channels], tuple(context.input_tensor.shape[-2:]))
     span = (high - low).clamp_min(torch.finfo(low.dtype).tiny)
     shifted = A[channels].float() - low[:, None, None]
-    return torch.einsum("k,khw->hw", scores / span, shifted)
+    return weighted_sum(scores / span, shifted)

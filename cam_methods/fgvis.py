@@ -1,4 +1,4 @@
-"""FGVis (seed 001): a per-pixel mask optimised in image space, with the gradient filter.
+"""FGVis (Wagner et al. 2019): a per-pixel mask optimised in image space, with the gradient filter.
 
 The explanation is a mask ``m ∈ [0,1]^{H×W}`` (shared by the colour channels) and the explained input
 
@@ -13,18 +13,18 @@ mean over the H·W pixels (so that λ does not depend on the input size):
 
 The paper's optimiser, step count and λ were not available to us. Defaults (all options, see
 :class:`FGVisSettings`): Adam, 300 steps at most, mask initialised to 1 and projected back into [0, 1]
-after every step, lr 0.02 and λ = 2.5. METHODS.md suggests lr 0.1, but on the bundled EfficientNet-Lite0
+after every step, lr 0.02 and λ = 2.5. A larger lr (0.1) is the obvious choice, but on the bundled EfficientNet-Lite0
 with the filter on, lr 0.1 and 0.05 drive the class score down instead of up (a large step pushes many
 units out of their bound, where they get no gradient to come back); lr 0.02 is stable. λ = 2.5 keeps the
 class score comparable to the original's on chelsea (0.38 → 0.49, mask mean 0.65; λ = 4 ends at 0.05).
 The run stops early once ``patience`` steps have not lowered the best loss by more than ``tolerance``
 (converged, or drifting away). The final mask is returned, not the lowest-loss one, which may be a
 passing state the optimisation was leaving (see tests/test_fgvis.py). The gradient filter
-(:mod:`cam_methods.gradient_filter`) is on by default.
+(:mod:`cam_methods.fgvis_gradient_filter`) is on by default.
 
 In an :class:`~cam_methods.Explanation`, ``maps["fgvis"]`` is the saliency: ``m`` for the preservation
 game, ``1 − m`` (what was removed) for the deletion game, post-processed like every map. The exact mask
-and the explanation image are in ``explanation.fgvis_result()`` and ``explanation.fgvis_image()``.
+and the explanation image are given by :func:`fgvis_result` and :func:`fgvis_image`.
 """
 
 from __future__ import annotations
@@ -32,17 +32,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 from torch import nn
 
-from .gradient_filter import bounded_gradients
+from .context import MapContext
+from .explanation import Explanation
+from .fgvis_gradient_filter import bounded_gradients
 from .registry import context_method
 from .scoring import check_cancel, report
-
-if TYPE_CHECKING:
-    from .explanation import MapContext
 
 Tensor = torch.Tensor
 GAMES = ("preservation", "deletion")
@@ -184,8 +183,15 @@ def fgvis(context: MapContext) -> Tensor:
     return result.mask if settings.game == "preservation" else 1 - result.mask
 
 
-def fgvis_result(context: MapContext) -> FGVisResult:
-    """The FGVis run stored by :func:`fgvis`, or a ValueError when FGVis was not among the methods."""
-    if RESULT_KEY not in context.cache:
+def fgvis_result(explanation: Explanation) -> FGVisResult:
+    """FGVis's full record in ``explanation``: the exact mask, the explanation input, scores, steps and
+    losses; a ValueError when FGVis was not among its methods."""
+    if RESULT_KEY not in explanation.context.cache:
         raise ValueError("this explanation has no FGVis result: include 'fgvis' in the methods")
-    return context.cache[RESULT_KEY]
+    return explanation.context.cache[RESULT_KEY]
+
+
+def fgvis_image(explanation: Explanation) -> np.ndarray:
+    """FGVis's explanation image ``e = x ⊙ m + (1 − m) ⊙ b`` (what the model sees) as H×W×3 uint8, aligned
+    with ``explanation.input_tensor``; ``explanation.maps["fgvis"]`` is the mask to show beside it."""
+    return explanation.backbone.preprocess.denormalise(fgvis_result(explanation).explanation)

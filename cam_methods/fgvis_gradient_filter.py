@@ -1,4 +1,4 @@
-"""FGVis's gradient filter (seed 001): the defence against adversarial evidence.
+"""FGVis's gradient filter (Wagner et al. 2019): the defence against adversarial evidence.
 
 On a forward pass of the original image, every activation module records its output ``a⁰``. While the
 filter is active, each of those modules passes gradient backwards only where its current output ``a``

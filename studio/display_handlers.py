@@ -1,0 +1,82 @@
+"""The app's display event handlers: the Finer-CAM slider, colormap / opacity / raw, the compare pair and
+the Download zip. None calls the model; each works on the visitor's shown run under the session's lock,
+and answers nothing (``gr.skip()``) once a later Explain run has begun, so that a late display result never
+replaces a newer run on the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from . import views
+from .choices import check_display, parse_gamma
+from .errors import friendly_errors
+from .handlers import visitor
+from .session import STORE
+from .tiles import tiles_of
+
+
+@friendly_errors
+def on_gamma(
+    finer_gamma: float,
+    cmap: str,
+    opacity: float,
+    signed: bool,
+    first: str | None,
+    second: str | None,
+    request: gr.Request,
+) -> tuple:
+    """New Finer-CAM strength: only the Finer maps are recombined and redrawn (gallery and compare slider);
+    no model call. γ is rounded to the slider's step, so a session draws at most one picture per step."""
+    gamma, display = parse_gamma(finer_gamma), check_display(cmap, opacity, signed)
+    session = visitor(request)
+    with session.lock:
+        if session.explanation is None or not session.current(session.shown):
+            return gr.skip(), gr.skip(), gr.skip()
+        if session.explanation.finer_gamma != gamma:
+            session.explanation = session.explanation.with_gamma(gamma)
+        tiles = tiles_of(session.explanation)
+        shown = {tile.key for tile in tiles if tile.gamma is not None}
+        compared = (
+            views.compare_pair(session, tiles, first, second, display)
+            if shown & {first, second}
+            else gr.skip()  # neither side changed: sending the pair again would only slow the slider down
+        )
+        result = views.gallery(session, tiles, display), views.summary(session, tiles), compared
+    STORE.settle()
+    return result
+
+
+@friendly_errors
+def on_display(cmap: str, opacity: float, signed: bool, first: str | None, second: str | None, request: gr.Request):
+    """New colormap, opacity or raw/ReLU choice: redraw from the stored maps."""
+    display = check_display(cmap, opacity, signed)
+    session = visitor(request)
+    with session.lock:
+        if not session.current(session.shown):
+            return gr.skip(), gr.skip()
+        tiles = tiles_of(session.explanation)
+        result = views.gallery(session, tiles, display), views.compare_pair(session, tiles, first, second, display)
+    STORE.settle()
+    return result
+
+
+@friendly_errors
+def on_compare(first: str | None, second: str | None, cmap: str, opacity: float, signed: bool, request: gr.Request):
+    """The two chosen maps on the before/after slider."""
+    display = check_display(cmap, opacity, signed)
+    session = visitor(request)
+    with session.lock:
+        if not session.current(session.shown):
+            return gr.skip()
+        return views.compare_pair(session, tiles_of(session.explanation), first, second, display)
+
+
+@friendly_errors
+def on_download(cmap: str, opacity: float, request: gr.Request) -> Any:
+    """One zip of the shown run (the CLI's format)."""
+    display = check_display(cmap, opacity, False)
+    session = visitor(request)
+    with session.lock:
+        return views.export_zip(session, display)

@@ -1,0 +1,64 @@
+"""The tiles of a run: one per map on the page, in page order, with its label and caption.
+
+On CLIP every prompt has a row of maps, so a tile's key is ``"<method id>@<prompt number>"``; elsewhere
+it is the method id. Handlers compute the tiles once per event and pass them on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cam_methods import Explanation, cached_faithfulness
+
+from .choices import method_label
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One map on the page."""
+
+    key: str
+    explanation: Explanation
+    method_id: str
+    prompt: str | None = None
+
+    @property
+    def gamma(self) -> float | None:
+        """The Finer-CAM γ this map depends on; None for a map that does not."""
+        return self.explanation.gamma_of(self.method_id)
+
+
+def tiles_of(explanation: Explanation | None) -> list[Tile]:
+    """Every map of a run in page order: prompt by prompt (CLIP), method by method."""
+    if explanation is None:
+        return []
+    if not explanation.per_prompt:
+        return [Tile(method_id, explanation, method_id) for method_id in explanation.method_ids]
+    return [
+        Tile(f"{method_id}@{number}", part, method_id, prompt)
+        for number, (prompt, part) in enumerate(explanation.per_prompt.items(), start=1)
+        for method_id in part.method_ids
+    ]
+
+
+def tile_label(tile: Tile) -> str:
+    """``"Grad-CAM"``, or ``"“a cat” · Grad-CAM"`` for a prompt's map."""
+    name = method_label(tile.method_id)
+    return name if tile.prompt is None else f"“{tile.prompt}” · {name}"
+
+
+def caption(tile: Tile) -> str:
+    """``"Grad-CAM · 1.2 ms"``, then ``" · del 0.12↓ · ins 0.56↑ · RD@5% 0.08↑"`` once the map is scored
+    (a slider move makes new Finer maps, which show no numbers until "Score faithfulness" is pressed again)."""
+    text = f"{tile_label(tile)} · {tile.explanation.timings[tile.method_id] * 1000:.1f} ms"
+    scores = cached_faithfulness(tile.explanation, tile.method_id)
+    if scores is None:
+        return text
+    return (
+        f"{text} · del {scores.deletion_auc:.3f}↓ · ins {scores.insertion_auc:.3f}↑ · RD@5% {scores.relative_drop:.3f}↑"
+    )
+
+
+def tile_choices(tiles: list[Tile]) -> list[tuple[str, str]]:
+    """(label, key) of every map, for the compare dropdowns."""
+    return [(tile_label(tile), tile.key) for tile in tiles]
