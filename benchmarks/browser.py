@@ -47,7 +47,7 @@ def main(repeats: int = 5) -> None:
                 old = page.locator("#gallery img").nth(5).get_attribute("src")
                 started = time.perf_counter()
                 gamma = 0.8 + 0.2 * (repeat % 6)  # 0.8 … 1.8: always a move, always within the slider's 0–2
-                page.locator("#finer_alpha input[type=range]").fill(f"{gamma:.2f}")
+                page.locator("#finer_gamma input[type=range]").fill(f"{gamma:.2f}")
                 page.wait_for_function(FINER_CHANGED, arg=old, timeout=60_000)
                 slides.append(time.perf_counter() - started)
             page.locator("#score").click()  # not timed: fills the Faithfulness panel for the screenshot

@@ -32,8 +32,10 @@ def on_gamma(
     gamma, display = parse_gamma(finer_gamma), check_display(cmap, opacity, signed)
     session = visitor(request)
     with session.lock:
-        if session.explanation is None or not session.current(session.shown):
+        if not session.current(session.shown):
             return gr.skip(), gr.skip(), gr.skip()
+        if session.explanation is None:
+            return [], session.note, gr.skip()  # nothing to redraw; the note says why the maps are gone
         if session.explanation.finer_gamma != gamma:
             session.explanation = session.explanation.with_gamma(gamma)
         tiles = tiles_of(session.explanation)

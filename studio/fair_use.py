@@ -4,7 +4,9 @@ and work that stops when its client goes away.
 Both read Gradio's queue (pinned to gradio 6.31; tests/test_fair_use.py fails if that changes):
 
 - :func:`admit` is the ``validator`` of every model-calling event. Gradio runs it before it queues the
-  job, so a visitor with two jobs already queued or running gets one sentence instead of a third place;
+  job, so a visitor with two jobs already queued or running gets one sentence instead of a third place.
+  Validators of simultaneous joins run concurrently and a granted job shows up in Gradio's pending set
+  only after its validator returns, so grants are counted under a lock and remembered for a moment;
 - :func:`client_gone` is True once the job's client closed the page or its connection (Gradio then marks
   the job not alive) or cancelled the job (Gradio then stops counting it as pending for the session). The
   slow methods check it, with the Stop flag, between batches and optimisation steps.
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,11 +26,21 @@ from gradio.context import LocalContext
 
 from .limits import MAX_JOBS_PER_SESSION
 
+GRANT_WINDOW_S = 0.5  # a granted job joins Gradio's pending set within this time (measured: < 1 ms)
+GRANT_MEMORY = 10_000  # sessions whose last grant is remembered
 INJECTED = ("request", "progress")  # parameters Gradio fills itself, not input components
 BUSY = (
     "You already have {count} jobs waiting or running; please wait for them to finish (or press Stop) "
     "before asking for another."
 )
+
+
+class QueueShareUsed(Exception):
+    """Raised by :func:`admit`: Gradio refuses the join (HTTP 400) with this sentence as its detail."""
+
+
+_granting = threading.Lock()
+_granted: dict[str | None, tuple[int, float]] = {}  # session → (jobs it holds after its last grant, when)
 
 
 def pending_jobs(session_hash: str | None) -> int:
@@ -47,9 +61,16 @@ def admit(handler: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(handler)
     def validator(*args: Any, **kwargs: Any) -> list[None]:
         request = kwargs.get("request") or next((a for a in args if isinstance(a, gr.Request)), None)
-        count = pending_jobs(getattr(request, "session_hash", None))
-        if count >= MAX_JOBS_PER_SESSION:
-            raise gr.Error(BUSY.format(count=count), print_exception=False)
+        session_hash = getattr(request, "session_hash", None)
+        with _granting:
+            now = time.monotonic()
+            granted, when = _granted.get(session_hash, (0, 0.0))
+            count = max(pending_jobs(session_hash), granted if now - when < GRANT_WINDOW_S else 0)
+            if count >= MAX_JOBS_PER_SESSION:
+                raise QueueShareUsed(BUSY.format(count=count))
+            _granted[session_hash] = (count + 1, now)
+            if len(_granted) > GRANT_MEMORY:
+                _granted.pop(next(iter(_granted)))
         return [None] * len(inputs)
 
     return validator

@@ -94,15 +94,15 @@ def on_run(
     if not image_path:
         raise ValueError("upload an image or pick an example first")
     display = check_display(cmap, opacity, signed)
-    prompts_, compares = parse_prompts(prompts), parse_prompts(compare_prompts)
-    if len(methods or []) * max(len(prompts_), 1) > MAX_MAPS_PER_RUN:
-        raise ValueError(f"that is more than {MAX_MAPS_PER_RUN} maps at once; choose fewer methods or prompts")
     backbone = load_backbone(backbone_name)
+    clip = backbone.family == "clip"
+    prompts_, compares = parse_prompts(prompts), parse_prompts(compare_prompts)
+    if len(methods or []) * (len(prompts_) if clip else 1) > MAX_MAPS_PER_RUN:
+        raise ValueError(f"that is more than {MAX_MAPS_PER_RUN} maps at once; choose fewer methods or prompts")
     session = visitor(request)
     image = validated_image(session, image_path)
     run, stop = session.begin_run()
     gone = client_gone()
-    clip = backbone.family == "clip"
     explanation = explain(
         backbone,
         image,

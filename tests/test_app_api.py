@@ -59,7 +59,7 @@ def explain(
 
 
 def test_predict_lists_the_fine_grained_top5(client, chelsea_path):
-    preview, top5, _ = client.predict(handle_file(chelsea_path), "efficientnet_lite0", api_name="/predict")
+    preview, top5, *_ = client.predict(handle_file(chelsea_path), "efficientnet_lite0", api_name="/predict")
     labels = [entry["label"] for entry in top5["confidences"]]
     assert labels[0].startswith("tiger cat") and any(label.startswith("Egyptian cat") for label in labels[:3])
     assert Image.open(preview).size == Image.open(chelsea_path).size
@@ -73,7 +73,7 @@ def test_explain_then_slider_changes_only_finer_maps(client, chelsea_path):
     assert "tiger cat" in summary and "Egyptian cat" in summary
     before = [Image.open(item["image"]).tobytes() for item in gallery]
     moved, moved_summary, compared = client.predict(
-        1.5, "jet", 0.5, False, "gradcam", "finer-gradcam", api_name="/finer_alpha"
+        1.5, "jet", 0.5, False, "gradcam", "finer-gradcam", api_name="/finer_gamma"
     )
     assert Image.open(compared[1]["image"] if isinstance(compared[1], dict) else compared[1]).tobytes() == (
         Image.open(moved[2]["image"]).tobytes()
@@ -108,7 +108,7 @@ def test_refused_uploads_give_their_own_clean_sentence(client, uploads, kind):
 
 @pytest.mark.parametrize("kind", GOOD_CONVERSIONS)
 def test_unusual_modes_are_converted_not_refused(client, uploads, kind):
-    preview, top5, _ = client.predict(handle_file(str(uploads[kind])), "efficientnet_lite0", api_name="/predict")
+    preview, top5, *_ = client.predict(handle_file(str(uploads[kind])), "efficientnet_lite0", api_name="/predict")
     assert Image.open(preview).mode == "RGB" and len(top5["confidences"]) == 5
 
 
@@ -131,7 +131,7 @@ def test_faithfulness_button_fills_captions_table_and_curves_and_the_slider_does
     assert [row[0] for row in table["data"]] == ["Grad-CAM", "Layer-CAM", "Finer-Grad-CAM (γ = 0.60)"]
     assert [[float(v) for v in row[1:]] for row in table["data"]] == from_captions
     assert plot is not None
-    moved, *_ = client.predict(1.5, "jet", 0.5, False, None, None, api_name="/finer_alpha")
+    moved, *_ = client.predict(1.5, "jet", 0.5, False, None, None, api_name="/finer_gamma")
     scored = [re.search(numbers, item["caption"]) is not None for item in moved]
     assert scored == [True, True, False]  # the new Finer map is not scored until the button is pressed again
 

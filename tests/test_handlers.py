@@ -13,14 +13,16 @@ from PIL import Image
 
 from cam_methods import explain, fgvis_image
 from studio import handlers, views
-from studio.session import Session
+from studio.session import STORE
+from studio.tiles import tiles_of
+
+DISPLAY = ("jet", 0.5, False)
 
 
 def run_fgvis(image_path: str, request: SimpleNamespace, progress) -> None:
     handlers.on_run(
-        None, image_path, "efficientnet_lite0", ["fgvis"], "top1", "", "", None, 0.6, 3, "jet", 0.5, False,
-        request, progress,
-    )  # fmt: skip
+        image_path, "efficientnet_lite0", ["fgvis"], "top1", "", "", None, 0.6, 3, *DISPLAY, request, progress
+    )
 
 
 def test_stop_makes_a_running_fgvis_raise_cancelled_long_before_it_would_finish(chelsea_path):
@@ -56,8 +58,8 @@ def test_stop_makes_a_running_fgvis_raise_cancelled_long_before_it_would_finish(
 def test_a_new_run_of_the_same_session_is_not_stopped_by_an_earlier_stop(chelsea_path):
     request = SimpleNamespace(session_hash="stale-stop")
     handlers.on_stop(request)
-    session, gallery, *_ = handlers.on_run(
-        None, chelsea_path, "efficientnet_lite0", ["gradcam"], "top1", "", "", None, 0.6, 3, "jet", 0.5, False,
+    gallery, *_ = handlers.on_run(
+        chelsea_path, "efficientnet_lite0", ["gradcam"], "top1", "", "", None, 0.6, 3, *DISPLAY,
         request, lambda *args, **kwargs: None,
     )  # fmt: skip
     assert len(gallery) == 1
@@ -66,22 +68,23 @@ def test_a_new_run_of_the_same_session_is_not_stopped_by_an_earlier_stop(chelsea
 def test_only_zoo_backbones_can_be_loaded(chelsea_path):
     """The API can send any string, bypassing the dropdown: it must never reach a model loader."""
     with pytest.raises(gr.Error, match="unknown backbone '../../etc/passwd'"):
-        handlers.on_image(chelsea_path, "../../etc/passwd")
+        handlers.on_image(chelsea_path, "../../etc/passwd", SimpleNamespace(session_hash="zoo"))
     with pytest.raises(gr.Error, match="unknown backbone"):
         handlers.on_backbone("hf-hub:someone/any-model")
 
 
 def test_a_new_image_or_backbone_drops_the_previous_results_and_their_files(chelsea_path):
     request = SimpleNamespace(session_hash="new-input")
-    session, gallery, *_ = handlers.on_run(
-        None, chelsea_path, "efficientnet_lite0", ["gradcam"], "top1", "", "", None, 0.6, 3, "jet", 0.5, False,
+    gallery, *_ = handlers.on_run(
+        chelsea_path, "efficientnet_lite0", ["gradcam"], "top1", "", "", None, 0.6, 3, *DISPLAY,
         request, lambda *args, **kwargs: None,
     )  # fmt: skip
     overlay = Path(gallery[0][0])
     assert overlay.exists()
-    cleared = handlers.on_new_input(session)
-    assert cleared == (None, [], "", [], None, None)
-    assert not overlay.exists() and not session.workdir.exists()
+    preview, _, _, *cleared = handlers.on_image(chelsea_path, "efficientnet_lite0", request)
+    assert cleared == [[], "", [], None, None]
+    assert not overlay.exists() and Path(preview).exists()
+    assert STORE.get("new-input").explanation is None
 
 
 def test_an_unexpected_error_is_one_generic_sentence_without_internals():
@@ -95,11 +98,13 @@ def test_an_unexpected_error_is_one_generic_sentence_without_internals():
 
 
 def test_fgvis_mask_is_shown_beside_what_the_model_sees(lite0, chelsea_path):
-    session = Session()
-    session.explanation = explain(lite0, chelsea_path, ["gradcam", "fgvis"], options={"fgvis": {"steps": 5}})
-    items = views.gallery(session, "jet", 0.5, False)
+    session = STORE.get("fgvis-gallery")
+    run, _ = session.begin_run()
+    session.install(run, explain(lite0, chelsea_path, ["gradcam", "fgvis"], options={"fgvis": {"steps": 5}}))
+    items = views.gallery(session, tiles_of(session.explanation), DISPLAY)
     assert [caption.split(" · ")[0] for _, caption in items] == ["Grad-CAM", "FGVis", "FGVis"]
     assert "what the model sees" in items[2][1]
     shown = np.asarray(Image.open(items[2][0]))
     assert (shown == fgvis_image(session.explanation)).all()
-    session.discard()
+    STORE.discard("fgvis-gallery")
+    assert not Path(items[0][0]).exists()

@@ -25,7 +25,7 @@ def test_four_methods_the_finer_slider_and_the_faithfulness_panel(page, chelsea_
     page.wait_for_function("document.querySelectorAll('#gallery img').length >= 4", timeout=TIMEOUT_MS)
     before = gallery_sources(page)
     assert len(before) == 4
-    page.locator("#finer_alpha input[type=range]").fill("1.6")
+    page.locator("#finer_gamma input[type=range]").fill("1.6")
     page.wait_for_function(
         "src => document.querySelectorAll('#gallery img')[2]?.src !== src", arg=before[2], timeout=TIMEOUT_MS
     )
