@@ -6,7 +6,8 @@ Both read Gradio's queue (pinned to gradio 6.31; tests/test_fair_use.py fails if
 - :func:`admit` is the ``validator`` of every model-calling event. Gradio runs it before it queues the
   job, so a visitor with two jobs already queued or running gets one sentence instead of a third place.
   Validators of simultaneous joins run concurrently and a granted job shows up in Gradio's pending set
-  only after its validator returns, so grants are counted under a lock and remembered for a moment;
+  only after its validator returns, so grants are counted under a lock and a grant of the last 0.1 s counts
+  as pending too (a job may be counted twice for that moment: two quick joins are fine, a burst is not);
 - :func:`client_gone` is True once the job's client closed the page or its connection (Gradio then marks
   the job not alive) or cancelled the job (Gradio then stops counting it as pending for the session). The
   slow methods check it, with the Stop flag, between batches and optimisation steps.
@@ -26,7 +27,7 @@ from gradio.context import LocalContext
 
 from .limits import MAX_JOBS_PER_SESSION
 
-GRANT_WINDOW_S = 0.5  # a granted job joins Gradio's pending set within this time (measured: < 1 ms)
+GRANT_WINDOW_S = 0.1  # a granted job joins Gradio's pending set within this time (it is the next statement)
 GRANT_MEMORY = 10_000  # sessions whose last grant is remembered
 INJECTED = ("request", "progress")  # parameters Gradio fills itself, not input components
 BUSY = (
@@ -40,7 +41,7 @@ class QueueShareUsed(Exception):
 
 
 _granting = threading.Lock()
-_granted: dict[str | None, tuple[int, float]] = {}  # session → (jobs it holds after its last grant, when)
+_granted: dict[str | None, list[float]] = {}  # session → when its jobs were granted, within the last window
 
 
 def pending_jobs(session_hash: str | None) -> int:
@@ -64,11 +65,11 @@ def admit(handler: Callable[..., Any]) -> Callable[..., Any]:
         session_hash = getattr(request, "session_hash", None)
         with _granting:
             now = time.monotonic()
-            granted, when = _granted.get(session_hash, (0, 0.0))
-            count = max(pending_jobs(session_hash), granted if now - when < GRANT_WINDOW_S else 0)
+            recent = [when for when in _granted.pop(session_hash, ()) if now - when < GRANT_WINDOW_S]
+            count = pending_jobs(session_hash) + len(recent)
             if count >= MAX_JOBS_PER_SESSION:
                 raise QueueShareUsed(BUSY.format(count=count))
-            _granted[session_hash] = (count + 1, now)
+            _granted[session_hash] = [*recent, now]
             if len(_granted) > GRANT_MEMORY:
                 _granted.pop(next(iter(_granted)))
         return [None] * len(inputs)
