@@ -58,6 +58,7 @@ def on_image(image_path: str | None, backbone_name: str, request: gr.Request) ->
     top5 = predict(backbone, image)
     preview = session.files.path((IMAGE_FILES, "preview", image_path), png(lambda: image), "png")
     targets = gr.Dropdown(choices=target_choices(backbone, [index for index, _ in top5]), value=TOP1)
+    STORE.settle()
     return str(preview), class_probabilities(backbone, top5), targets, *CLEARED
 
 

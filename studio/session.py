@@ -67,10 +67,13 @@ class Session:
         return run == self.started
 
     def drop_results(self, note: str = "") -> None:
-        """Forget the image's results and delete every file (a new image or backbone, or the store's bounds)."""
+        """Forget the results and delete every file (a new image or backbone, or the store's bounds); a run
+        still computing is asked to stop and will not be installed."""
         with self.lock:
             self.explanation, self.note = None, note
             self.stop.set()
+            self.started += 1
+            self.shown = self.started
             self.files.delete()
 
 
@@ -90,9 +93,9 @@ class SessionStore:
                 session = self._sessions[key] = Session(key, SessionFiles(key))
             self._sessions.move_to_end(key)
             session.last_used = time.monotonic()
-            while len(self._sessions) > MAX_SESSIONS:
-                _, oldest = self._sessions.popitem(last=False)
-                oldest.drop_results()
+            evicted = [self._sessions.popitem(last=False)[1] for _ in range(len(self._sessions) - MAX_SESSIONS)]
+        for oldest in evicted:
+            oldest.drop_results()
         return session
 
     def discard(self, session_hash: str | None) -> None:
