@@ -27,8 +27,6 @@ from reference_cams import full_pass  # noqa: E402  (the textbook one-method-one
 
 from cam_methods import METHODS, Explanation, applicable_methods, explain  # noqa: E402
 from model_zoo import Backbone, load_backbone  # noqa: E402
-from model_zoo.clip import random_clip_backbone  # noqa: E402
-from model_zoo.timm_vit import VITS  # noqa: E402
 
 CLIP_PROMPT = "a photo of a cat"
 Score = Callable[[torch.Tensor, float], torch.Tensor]
@@ -41,8 +39,8 @@ def family_backbones() -> list[tuple[str, Backbone, torch.Tensor, dict[str, Any]
     picture = Image.open(ROOT / "assets" / "chelsea.png")
     lite0 = load_backbone("efficientnet_lite0")
     torch.manual_seed(0)
-    vit = VITS["vit_base_patch16_224"].build_random()
-    clip = random_clip_backbone("ViT-B-32 (random)", "ViT-B-32")
+    vit = load_backbone("vit_base_patch16_224", random_weights=True)
+    clip = load_backbone("ViT-B-32", random_weights=True)
     clip.prompt_scorer.embed(clip.prompt_scorer.class_prompts)  # the one-off text cost, outside the timings
     return [
         ("EfficientNet-Lite0 (bundled, 224 px)", lite0, lite0.prepare(picture)[0], {}),

@@ -1,9 +1,13 @@
-"""Backbones as data: ``load_backbone(name)`` gives a model with its preprocessing, layers and labels."""
+"""The model zoo: backbones by name, each a model with its preprocessing, layers and labels.
+
+Importing the package registers the built-in entries in ``BACKBONES`` (the bundled EfficientNet-Lite0 and
+the Hub CNNs, ViTs and CLIPs); ``load_backbone(name)`` builds one, ``register_backbone(spec)`` adds one.
+"""
 
 from . import (
-    clip,  # noqa: F401  (registers the CLIP entries)
-    timm_models,  # noqa: F401  (registers the CNN entries)
-    timm_vit,  # noqa: F401  (registers the ViT entries)
+    clip,  # noqa: F401  (registers the CLIP models)
+    timm_models,  # noqa: F401  (registers EfficientNet-Lite0 and the Hub CNNs)
+    timm_vit,  # noqa: F401  (registers the timm ViTs)
 )
 from .backbone import Backbone, PromptScorer, channels_first_grid
 from .preprocess import Geometry, Preprocess

@@ -1,16 +1,5 @@
-"""A loaded backbone: the model plus every model-specific fact the engine needs.
-
-The engine (``cam_methods``) never looks inside a model. It asks the Backbone for:
-
-- ``prepare(image)``: the input tensor and the :class:`~model_zoo.preprocess.Geometry` record;
-- ``layers`` / ``default_layer`` / ``module(layer)``: where to hook;
-- ``to_grid(activation, input_size)``: the hooked layer's output as a K×h×w grid (ViTs drop prefix tokens
-  here and read h×w from the input's H×W);
-- ``head_weights(layer)``: the FC weights when ``layer`` feeds a global-average-pool + linear head (CAM);
-- ``labels``: class names, for classifiers;
-- ``score_outputs(output, keys)``: the B×T scores that perturbation methods and metrics compare
-  (softmax probabilities of the target classes for a classifier, scaled cosine similarities for CLIP);
-- ``prompt_scorer``: for CLIP only, the text side that turns prompts into scores.
+"""A loaded backbone (:class:`Backbone`): the model plus every model-specific fact the engine needs, so
+that ``cam_methods`` runs the model and hooks its layers without knowing which model it is.
 """
 
 from __future__ import annotations
@@ -55,6 +44,18 @@ class PromptScorer(Protocol):
 @dataclass(eq=False)
 class Backbone:
     """A model in eval mode with its preprocessing, layers, labels and family.
+
+    The engine asks it for:
+
+    - ``prepare(image)``: the input tensor and the :class:`~model_zoo.preprocess.Geometry` record;
+    - ``layers`` / ``default_layer`` / ``module(layer)``: where to hook;
+    - ``to_grid(activation, input_size)``: the hooked layer's output as a K×h×w grid (transformers drop
+      prefix tokens here and read h×w from the input's H×W);
+    - ``head_weights(layer)``: the FC weights when ``layer`` feeds a global-average-pool + linear head (CAM);
+    - ``labels``: class names (for CLIP, the zero-shot class names);
+    - ``score_outputs(output, keys)``: the B×T scores that perturbation methods and metrics compare
+      (softmax probabilities of the target classes for a classifier, scaled cosine similarities for CLIP);
+    - ``prompt_scorer``: for CLIP only, the text side that turns prompts into scores.
 
     ``cam_layer`` names the layer whose output goes straight into global average pooling and then
     ``classifier`` (a single ``nn.Linear``); CAM applies only there.

@@ -31,9 +31,14 @@ def rename_by_position(source: dict[str, torch.Tensor], target: dict[str, torch.
     return renamed
 
 
+def efficientnet_lite0_architecture() -> nn.Module:
+    """timm ``tf_efficientnet_lite0`` with random weights (and the preprocessing config of its ``in1k`` tag)."""
+    return timm.create_model("tf_efficientnet_lite0", pretrained=False)
+
+
 def efficientnet_lite0(weights: str | None = None) -> nn.Module:
     """timm ``tf_efficientnet_lite0`` loaded with the bundled (or a given) TF-layout checkpoint."""
-    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    model = efficientnet_lite0_architecture()
     checkpoint = torch.load(weights or bundled_weights_path(), map_location="cpu", weights_only=True)
     model.load_state_dict(rename_by_position(checkpoint, model.state_dict()))
     return model.eval()

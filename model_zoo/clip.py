@@ -1,13 +1,10 @@
-"""CLIP models (open_clip): the image tower as the explained model, text prompts as targets.
+"""CLIP models (open_clip): the image tower is the explained model and text prompts are the targets.
 
-A prompt's score is the scaled cosine similarity ``s(p) = logit_scale · cos(f(x), g(p))`` between the
-image embedding f(x) and the text embedding g(p). ``Backbone.model`` is the image tower alone (its output
-is f(x)), so one capture serves any number of prompts; text embeddings are computed once per prompt and
-cached on the backbone. Zero-shot candidates are the ImageNet-1k classes as "a photo of a {label}".
-
-Layers: for a ViT tower every residual block's ``ln_1`` (default: the last), laid out on the patch grid
-by :class:`~model_zoo.timm_vit.TokenGrid` after dropping the class token; for the ResNet tower
-``visual.layer1`` … ``visual.layer4`` (default ``layer4``).
+``ClipPrompts`` is the text side (cached prompt embeddings and their scores), ``clip_backbone`` turns an
+open_clip model into a Backbone, and ``CLIPS`` lists the registered architectures with their OpenAI weights.
+Layers: every residual block's ``ln_1`` of a ViT tower (laid out by
+:class:`~model_zoo.timm_vit.TokenGrid`), or ``visual.layer1`` … ``visual.layer4`` of the ResNet tower;
+the last one by default.
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .backbone import Backbone, channels_first_grid
-from .hub import download_or_explain, is_cached
+from .hub import download_or_explain, hub_spec
 from .labels import imagenet_labels
 from .preprocess import Preprocess
 from .registry import BackboneSpec, register_backbone
@@ -30,12 +27,6 @@ from .timm_vit import TokenGrid
 CLASS_PROMPT_TEMPLATE = "a photo of a {}"
 TEXT_BATCH_SIZE = 250
 USER_PROMPT_CACHE = 10_000  # prompts other than the class prompts, ~2 KB each at D = 512
-TINY_ARCH = "tiny"
-TINY_CONFIG = {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 224, "patch_size": 32, "layers": 2, "width": 64, "head_width": 32},
-    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
-}
 
 
 def class_names(labels: Sequence[str]) -> tuple[str, ...]:
@@ -60,7 +51,13 @@ def encode_text_prefix(clip: nn.Module, tokens: torch.Tensor) -> torch.Tensor:
 
 
 class ClipPrompts:
-    """The text side of one CLIP model: cached prompt embeddings and ``logit_scale · cos`` scores."""
+    """The text side of one CLIP model: cached prompt embeddings and their scores.
+
+    A prompt's score is the scaled cosine similarity ``s(p) = logit_scale · cos(f(x), g(p))`` between the
+    image embedding f(x) (the output of ``Backbone.model``, the image tower alone, so one capture serves any
+    number of prompts) and the text embedding g(p). Zero-shot candidates are ``class_prompts``:
+    ``"a photo of a {name}"`` for each class name.
+    """
 
     def __init__(self, clip: nn.Module, tokenize: Callable[[list[str]], torch.Tensor], names: Sequence[str]):
         if clip.text_pool_type != "argmax" or clip.attn_mask is None:
@@ -186,13 +183,14 @@ class ClipModel:
         return clip_backbone(self.arch, self.display_name, clip, self.arch)
 
     def spec(self) -> BackboneSpec:
-        return BackboneSpec(
-            name=self.arch,
-            display_name=self.display_name,
-            family="clip",
-            source=f"open_clip {self.arch} pretrained={self.tag!r} (Hugging Face Hub: {self.hub_id})",
+        return hub_spec(
+            self.arch,
+            self.display_name,
+            "clip",
+            source=f"open_clip {self.arch} pretrained={self.tag!r}",
+            hub_id=self.hub_id,
             build=self.build,
-            cached=lambda: is_cached(self.hub_id),
+            build_random=lambda: clip_backbone(self.arch, self.display_name, self.create(None), self.arch),
         )
 
 
@@ -204,35 +202,6 @@ CLIPS = {
         ClipModel("RN50", "openai", "CLIP RN50 (OpenAI)", "timm/resnet50_clip.openai", True),
     )
 }
-
-
-def random_clip_backbone(name: str, arch: str = TINY_ARCH, labels: Sequence[str] | None = None) -> Backbone:
-    """A random-weight CLIP Backbone, built with no network: ``arch`` is ``"tiny"`` (2 layers of width 64
-    per tower, ViT-B-32's tokenizer; cheap) or a key of ``CLIPS`` (the real architecture); ``labels`` are
-    the zero-shot candidates (default: ImageNet-1k)."""
-    if arch == TINY_ARCH:
-        import open_clip
-
-        return clip_backbone(name, random_display_name(arch), open_clip.CLIP(**TINY_CONFIG).eval(), "ViT-B-32", labels)
-    return clip_backbone(name, random_display_name(arch), CLIPS[arch].create(None), arch, labels)
-
-
-def random_display_name(arch: str) -> str:
-    return f"Random-weight CLIP {arch} (tests)"
-
-
-def random_clip_spec(
-    name: str = "test-clip", arch: str = TINY_ARCH, labels: Sequence[str] | None = None
-) -> BackboneSpec:
-    """A registry entry for a random-weight CLIP that only tests register (no network, no files)."""
-    return BackboneSpec(
-        name=name,
-        display_name=random_display_name(arch),
-        family="clip",
-        source=f"random weights, open_clip {arch}",
-        build=lambda weights: random_clip_backbone(name, arch, labels),
-        cached=lambda: True,
-    )
 
 
 for _clip in CLIPS.values():

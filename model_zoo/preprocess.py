@@ -1,12 +1,5 @@
-"""Preprocessing that remembers what it did, so a map can be laid back onto the uploaded image.
-
-The pipeline is the usual ImageNet evaluation transform:
-
-    resize the shorter side to ``resize`` (keeping the aspect ratio) → centre-crop ``crop_h × crop_w``
-    → scale to [0, 1] → (x − mean) / std
-
-:class:`Geometry` records the sizes and the crop box, and :meth:`Geometry.to_original` undoes them for a
-map aligned with the input tensor.
+"""Preprocessing that remembers what it did (:class:`Geometry`), so that a map computed on the input
+tensor can be laid back onto the uploaded image.
 """
 
 from __future__ import annotations
@@ -59,7 +52,9 @@ class Geometry:
 
 @dataclass(frozen=True)
 class Preprocess:
-    """Resize-then-centre-crop preprocessing with per-channel normalisation.
+    """Resize-then-centre-crop preprocessing with per-channel normalisation, the usual ImageNet evaluation
+    transform: resize the shorter side to ``resize`` (keeping the aspect ratio) → centre-crop
+    ``crop_h × crop_w`` → scale to [0, 1] → (x − mean) / std.
 
     ``resize`` is the target length of the shorter side; ``crop`` is (height, width). ``resize=None``
     resizes straight to the crop size (no crop, aspect ratio not kept), as small test models want.

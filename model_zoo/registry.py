@@ -1,8 +1,9 @@
-"""The backbone registry: every selectable model as data, loaded by name through a small LRU cache.
+"""The backbone registry: ``BACKBONES`` maps a name to a :class:`BackboneSpec`, and :func:`load_backbone`
+builds one by name through a small LRU cache.
 
-A local weights file can replace the network for any entry: pass ``weights=`` to :func:`load_backbone`,
-or set the environment variable named by :func:`weights_env_var` (``CAMSTUDIO_WEIGHTS_RESNET50`` for
-``resnet50``).
+The zoo modules (``timm_models``, ``timm_vit``, ``clip``) add their entries at import with
+:func:`register_backbone`; any caller may add more. The app's backbone dropdown and the CLI's
+``--backbone`` choices are read from ``BACKBONES``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,20 @@ MODEL_CACHE_SIZE = 3
 
 
 class BackboneUnavailable(RuntimeError):
-    """A backbone's weights cannot be had right now. The message is one sentence saying what to do."""
+    """A backbone cannot be loaded right now.
+
+    ``message`` is one sentence that a visitor of a public web app may read: no environment-variable
+    names, file paths or exception class names. ``hint`` tells the operator what to change and what
+    failed underneath. ``str(error)`` is both, so the CLI and the Python API show everything.
+    """
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(f"{message} {hint}" if hint else message)
+        self.message = message
+        self.hint = hint
+
+    def __reduce__(self):
+        return type(self), (self.message, self.hint)
 
 
 @dataclass(frozen=True)
@@ -28,7 +42,8 @@ class BackboneSpec:
     """How to get one backbone.
 
     ``build(weights)`` returns the Backbone, taking an optional local weights path. ``cached()`` says
-    whether the network-free load will work without ``weights``.
+    whether the network-free load will work without ``weights``. ``build_random()``, when given, returns
+    the same architecture with random weights, needing no network and no file.
     """
 
     name: str
@@ -37,6 +52,7 @@ class BackboneSpec:
     source: str
     build: Callable[[str | None], Backbone]
     cached: Callable[[], bool]
+    build_random: Callable[[], Backbone] | None = None
 
     @property
     def available_offline(self) -> bool:
@@ -48,7 +64,7 @@ class BackboneSpec:
 BACKBONES: dict[str, BackboneSpec] = {}
 DEFAULT_BACKBONE = "efficientnet_lite0"
 
-_loaded: OrderedDict[tuple[str, str | None], Backbone] = OrderedDict()
+_loaded: OrderedDict[tuple[str, str | None, bool], Backbone] = OrderedDict()
 _loaded_lock = threading.Lock()
 
 
@@ -58,7 +74,7 @@ def weights_env_var(name: str) -> str:
 
 
 def register_backbone(spec: BackboneSpec) -> BackboneSpec:
-    """Add (or replace) an entry; tests use this to register small random-weight backbones."""
+    """Add (or replace) the entry ``spec.name`` and drop any loaded copy of the entry it replaces."""
     BACKBONES[spec.name] = spec
     with _loaded_lock:
         for key in [key for key in _loaded if key[0] == spec.name]:
@@ -67,7 +83,7 @@ def register_backbone(spec: BackboneSpec) -> BackboneSpec:
 
 
 def build(spec: BackboneSpec, weights: str | None) -> Backbone:
-    """``spec.build(weights)``; a local weights file that does not load becomes one BackboneUnavailable sentence."""
+    """``spec.build(weights)``; a local weights file that does not load becomes one BackboneUnavailable."""
     if weights is None:
         return spec.build(None)
     try:
@@ -76,27 +92,56 @@ def build(spec: BackboneSpec, weights: str | None) -> Backbone:
         raise
     except Exception as error:  # noqa: BLE001  (wrong architecture, corrupt file, unpickling: all one message)
         raise BackboneUnavailable(
-            f"the weights file {os.path.basename(weights)!r} does not load into {spec.display_name} "
-            f"({type(error).__name__}); check that it is a checkpoint of this architecture"
+            f"The weights file configured for {spec.display_name} does not load into it.",
+            f"For the operator: {os.path.basename(weights)!r} does not load into {spec.display_name} "
+            f"({type(error).__name__}); check that it is a checkpoint of this architecture.",
         ) from error
 
 
-def load_backbone(name: str, weights: str | None = None) -> Backbone:
+def build_random(spec: BackboneSpec) -> Backbone:
+    """``spec.build_random()`` with "(random weights)" in its display name; ValueError when the entry has none."""
+    if spec.build_random is None:
+        raise ValueError(f"{spec.display_name} has no random-weight build")
+    backbone = spec.build_random()
+    backbone.display_name = f"{spec.display_name} (random weights)"
+    return backbone
+
+
+def local_weights(name: str, weights: str | None) -> str | None:
+    """``weights``, else the file named by the entry's environment variable, else None; it must exist."""
+    weights = weights or os.environ.get(weights_env_var(name)) or None
+    if weights is not None and not os.path.isfile(weights):
+        raise BackboneUnavailable(
+            f"The weights file configured for {BACKBONES[name].display_name} does not exist.",
+            f"For the operator: {weights!r} (from weights= or {weights_env_var(name)}) is not a file.",
+        )
+    return weights
+
+
+def load_backbone(name: str, weights: str | None = None, random_weights: bool = False) -> Backbone:
     """The backbone called ``name`` in eval mode, from a cache of the last few loaded.
 
-    Raises ValueError for an unknown name and :class:`BackboneUnavailable` when the weights cannot be had.
+    ``weights`` is a local weights file replacing the network (default: the file named by the environment
+    variable :func:`weights_env_var`, when set). ``random_weights=True`` gives the same architecture,
+    preprocessing, layers and labels with freshly initialised weights (seed with ``torch.manual_seed``) and
+    "(random weights)" at the end of the display name, for tests and benchmarks: no network, no file, and
+    cached apart from the real weights.
+
+    Raises ValueError for an unknown name (or ``weights`` together with ``random_weights``) and
+    :class:`BackboneUnavailable` when the weights cannot be had.
     """
     if name not in BACKBONES:
         raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
-    weights = weights or os.environ.get(weights_env_var(name)) or None
-    if weights is not None and not os.path.isfile(weights):
-        raise BackboneUnavailable(f"the weights file {weights!r} for {BACKBONES[name].display_name} does not exist")
-    key = (name, weights)
+    if random_weights and weights:
+        raise ValueError("give either weights= or random_weights=True, not both")
+    weights = None if random_weights else local_weights(name, weights)
+    key = (name, weights, random_weights)
     with _loaded_lock:
         if key in _loaded:
             _loaded.move_to_end(key)
             return _loaded[key]
-        backbone = build(BACKBONES[name], weights)
+        spec = BACKBONES[name]
+        backbone = build_random(spec) if random_weights else build(spec, weights)
         _loaded[key] = backbone
         while len(_loaded) > MODEL_CACHE_SIZE:
             _loaded.popitem(last=False)

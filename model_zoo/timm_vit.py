@@ -1,35 +1,30 @@
-"""timm Vision Transformers: tokens laid back onto the patch grid, any input size, real pretrained tags.
+"""timm Vision Transformers with their real pretrained tags, and :class:`TokenGrid`, which lays a
+transformer's tokens back onto its patch grid (CLIP's ViT towers use it too).
 
-A ViT block's output is B×N×K: ``p`` prefix tokens (CLS, distillation, registers; timm's
-``num_prefix_tokens``) followed by one token per patch in row-major order. For an H×W input and
-patch size P_h×P_w the patch grid is h = H // P_h by w = W // P_w, read at run time from the actual
-input, so non-224 inputs and non-square grids work (the models are built with ``dynamic_img_size=True``,
-which resamples the position embeddings to the input's grid).
-
-Default layer: the last block's ``norm1`` (the LayerNorm feeding its attention); every block's
-``norm1`` is selectable. CAM does not apply: no ViT here has a global-average-pool + single linear head.
+The models are built with ``dynamic_img_size=True``, so any input size works. Every block's ``norm1`` (the
+LayerNorm feeding its attention) is selectable, the last one by default. CAM does not apply: no ViT here
+has a global-average-pool + single linear head.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import timm
 import torch
 from torch import nn
 
 from .backbone import Backbone
-from .hub import is_cached
-from .labels import imagenet_labels
 from .registry import BackboneSpec, register_backbone
-from .timm_models import load_timm_model, timm_preprocess
+from .timm_models import timm_backbone, timm_hub_spec
 
 
 @dataclass(frozen=True)
 class TokenGrid:
     """``to_grid`` for transformers: drop the prefix tokens and lay the patch tokens out as K×h×w.
 
-    ``A[k, i, j] = tokens[prefix_tokens + i·w + j, k]`` with h = H // P_h, w = W // P_w for an H×W input.
+    A block's output is 1×N×K: ``prefix_tokens`` tokens (CLS, distillation, registers) then one token per
+    patch in row-major order, so ``A[k, i, j] = tokens[prefix_tokens + i·w + j, k]`` with h = H // P_h,
+    w = W // P_w read from the actual H×W input (non-square grids included).
     ``batch_first=False`` accepts the N×B×K layout some transformer stacks use internally.
     """
 
@@ -62,37 +57,11 @@ class TimmViT:
     def backbone(self, model: nn.Module) -> Backbone:
         """The Backbone for ``model`` (an instance of this architecture, any weights)."""
         layers = tuple(f"blocks.{i}.norm1" for i in range(len(model.blocks)))
-        return Backbone(
-            name=self.arch,
-            display_name=self.display_name,
-            family="vit",
-            model=model,
-            preprocess=timm_preprocess(model),
-            layers=layers,
-            default_layer=layers[-1],
-            labels=imagenet_labels(),
-            to_grid=TokenGrid(tuple(model.patch_embed.patch_size), int(model.num_prefix_tokens)),
-        )
-
-    def build(self, weights: str | None = None) -> Backbone:
-        """With the Hub weights of ``arch.tag`` (or a local checkpoint file): BackboneUnavailable offline."""
-        model = load_timm_model(self.arch, self.tag, self.display_name, weights, dynamic_img_size=True)
-        return self.backbone(model)
-
-    def build_random(self) -> Backbone:
-        """The same architecture with random weights and no network: for tests and benchmarks."""
-        return self.backbone(timm.create_model(f"{self.arch}.{self.tag}", pretrained=False, dynamic_img_size=True))
+        to_grid = TokenGrid(tuple(model.patch_embed.patch_size), int(model.num_prefix_tokens))
+        return timm_backbone(self.arch, self.display_name, "vit", model, layers, to_grid)
 
     def spec(self) -> BackboneSpec:
-        hub_id = f"timm/{self.arch}.{self.tag}"
-        return BackboneSpec(
-            name=self.arch,
-            display_name=self.display_name,
-            family="vit",
-            source=f"timm {self.arch}.{self.tag} (Hugging Face Hub: {hub_id})",
-            build=self.build,
-            cached=lambda: is_cached(hub_id),
-        )
+        return timm_hub_spec(self.arch, self.tag, self.display_name, "vit", self.backbone, dynamic_img_size=True)
 
 
 VITS = {

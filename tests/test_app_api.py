@@ -11,9 +11,9 @@ from app_fixtures import GOOD_CONVERSIONS, REFUSED, bad_uploads, launched_app
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
+from random_backbones import tiny_clip_spec
 
 from model_zoo import register_backbone
-from model_zoo.clip import random_clip_spec
 
 METHODS = ["gradcam", "hirescam", "finer-gradcam", "abscam1"]
 CLIP = "test-clip"
@@ -22,7 +22,7 @@ CLIP_LAYER = "visual.transformer.resblocks.1.ln_1"
 
 @pytest.fixture(scope="module")
 def client():
-    register_backbone(random_clip_spec(CLIP))  # before the app is built, so that its dropdown lists it
+    register_backbone(tiny_clip_spec(CLIP))  # before the app is built, so that its dropdown lists it
     for url in launched_app():
         yield Client(url, analytics_enabled=False, verbose=False)
 

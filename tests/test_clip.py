@@ -5,12 +5,13 @@ import open_clip
 import pytest
 import torch
 import torch.nn.functional as F
+from random_backbones import random_clip, tiny_clip, tiny_clip_spec
 from test_vit import TRANSFORMER_METHODS
 from toy_models import GapLinear, positive_input, toy_backbone
 
 from cam_methods import METHODS, MethodNotApplicable, explain, fgvis_image
 from model_zoo import BACKBONES, BackboneUnavailable, load_backbone, register_backbone, weights_env_var
-from model_zoo.clip import CLIPS, encode_text_prefix, random_clip_backbone, random_clip_spec
+from model_zoo.clip import CLIPS, encode_text_prefix
 
 LABELS = ("tiger cat", "tabby, tabby cat", "Egyptian cat", "golden retriever", "sports car", "airliner")
 CAT, DOG, CAR = "a photo of a cat", "a dog on the grass", "a red sports car parked outside a house"
@@ -19,7 +20,7 @@ CAT, DOG, CAR = "a photo of a cat", "a dog on the grass", "a red sports car park
 @pytest.fixture(scope="module")
 def tiny():
     torch.manual_seed(0)
-    return random_clip_backbone("tiny-clip", labels=LABELS)
+    return tiny_clip("tiny-clip", labels=LABELS)
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +147,7 @@ def test_prompts_and_classifiers_do_not_mix(tiny, image):
 
 @pytest.mark.parametrize("arch", list(CLIPS))
 def test_every_clip_architecture_runs_every_gradient_and_finer_method(arch, chelsea_path):
-    backbone = random_clip_backbone(f"random-{arch}", arch, labels=LABELS)
+    backbone = random_clip(arch, LABELS)
     result = explain(backbone, chelsea_path, TRANSFORMER_METHODS, prompts=[CAT, DOG], finer_refs=2)
     expected_layer = "visual.layer4" if arch == "RN50" else "visual.transformer.resblocks.11.ln_1"
     assert result.layer == backbone.default_layer == expected_layer
@@ -167,13 +168,14 @@ def test_registered_clips_use_real_tags_and_explain_offline_failure_in_one_sente
         assert BACKBONES[arch].family == "clip"
         with pytest.raises(BackboneUnavailable) as raised:
             BACKBONES[arch].build(None)
-        message = str(raised.value)
-        assert entry.display_name in message and weights_env_var(arch) in message and "run once online" in message
-        assert message.count(". ") == 0
+        public = raised.value.message
+        assert entry.display_name in public and "could not be downloaded" in public and public.count(". ") == 0
+        assert weights_env_var(arch) not in public
+        assert weights_env_var(arch) in str(raised.value) and "run once online" in str(raised.value)
 
 
-def test_random_clip_spec_registers_a_test_backbone_usable_by_name(image):
-    register_backbone(random_clip_spec("test-clip-registry", labels=LABELS))
+def test_a_registered_test_clip_is_usable_by_name(image):
+    register_backbone(tiny_clip_spec("test-clip-registry", labels=LABELS))
     try:
         backbone = load_backbone("test-clip-registry")
         assert backbone.family == "clip" and load_backbone("test-clip-registry") is backbone

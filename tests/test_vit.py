@@ -20,7 +20,7 @@ ODD_CELL = (1, 3)  # on the 3×5 grid of a 48×80 input: not a corner, not the c
 @pytest.fixture(scope="module")
 def vits():
     torch.manual_seed(0)
-    return {arch: vit.build_random() for arch, vit in VITS.items()}
+    return {arch: load_backbone(arch, random_weights=True) for arch in VITS}
 
 
 def one_patch_changed(x: torch.Tensor, cell: tuple[int, int], seed: int = 1) -> torch.Tensor:
@@ -117,12 +117,14 @@ def test_a_photo_goes_through_the_models_own_preprocessing(vits, chelsea_path):
     assert result.to_image("gradcam").shape == (300, 451)
 
 
-def test_offline_hub_load_says_what_to_do_in_one_sentence():
+def test_offline_hub_load_says_what_to_do_in_one_sentence_and_tells_the_operator_more():
     with pytest.raises(BackboneUnavailable) as raised:
         BACKBONES["deit_small_patch16_224"].build(None)
-    message = str(raised.value)
-    assert "DeiT-S/16" in message and "run once online" in message
-    assert weights_env_var("deit_small_patch16_224") in message and message.count(". ") == 0
+    public, env_var = raised.value.message, weights_env_var("deit_small_patch16_224")
+    assert "DeiT-S/16" in public and "could not be downloaded" in public and public.count(". ") == 0
+    assert env_var not in public and "LocalEntryNotFoundError" not in public
+    assert "run once online" in str(raised.value) and env_var in str(raised.value)
+    assert "LocalEntryNotFoundError" in raised.value.hint
 
 
 def test_a_local_checkpoint_file_replaces_the_hub(vits, tmp_path, monkeypatch):

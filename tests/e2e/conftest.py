@@ -46,10 +46,11 @@ def app_url(clip_backbone):
 @pytest.fixture(scope="session")
 def clip_backbone():
     """The random-weight CLIP entry that only tests register, added before the app is built."""
-    from model_zoo import register_backbone
-    from model_zoo.clip import random_clip_spec
+    from random_backbones import tiny_clip_spec
 
-    return register_backbone(random_clip_spec()).name
+    from model_zoo import register_backbone
+
+    return register_backbone(tiny_clip_spec()).name
 
 
 @pytest.fixture()
