@@ -31,8 +31,8 @@ GRANT_WINDOW_S = 0.1  # a granted job joins Gradio's pending set within this tim
 GRANT_MEMORY = 10_000  # sessions whose last grant is remembered
 INJECTED = ("request", "progress")  # parameters Gradio fills itself, not input components
 BUSY = (
-    "You already have {count} jobs waiting or running; please wait for them to finish (or press Stop) "
-    "before asking for another."
+    f"You already have {MAX_JOBS_PER_SESSION} jobs waiting or running; please wait for them to finish "
+    "(or press Stop) before asking for another."
 )
 
 
@@ -68,7 +68,7 @@ def admit(handler: Callable[..., Any]) -> Callable[..., Any]:
             recent = [when for when in _granted.pop(session_hash, ()) if now - when < GRANT_WINDOW_S]
             count = pending_jobs(session_hash) + len(recent)
             if count >= MAX_JOBS_PER_SESSION:
-                raise QueueShareUsed(BUSY.format(count=count))
+                raise QueueShareUsed(BUSY)
             _granted[session_hash] = [*recent, now]
             if len(_granted) > GRANT_MEMORY:
                 _granted.pop(next(iter(_granted)))

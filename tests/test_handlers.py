@@ -108,3 +108,13 @@ def test_fgvis_mask_is_shown_beside_what_the_model_sees(lite0, chelsea_path):
     assert (shown == fgvis_image(session.explanation)).all()
     STORE.discard("fgvis-gallery")
     assert not Path(items[0][0]).exists()
+
+
+@pytest.mark.parametrize("public", [True, False])
+def test_an_unavailable_backbone_shows_the_operator_hint_only_off_a_public_deployment(monkeypatch, public):
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    monkeypatch.setenv("CAMSTUDIO_PUBLIC", "1" if public else "0")
+    with pytest.raises(gr.Error) as caught:
+        handlers.on_backbone("resnet50")  # no Hub access here, nothing cached
+    message = str(caught.value)
+    assert "ResNet-50" in message and ("CAMSTUDIO_WEIGHTS_RESNET50" in message) != public

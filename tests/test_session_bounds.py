@@ -14,10 +14,10 @@ import gradio as gr
 import numpy as np
 import pytest
 from PIL import Image
+from random_backbones import tiny_clip_spec
 
 from cam_methods import METHODS, explain
 from model_zoo import register_backbone
-from model_zoo.clip import random_clip_spec
 from studio import display_handlers, handlers, session
 from studio.limits import MAX_FILES_PER_SESSION
 from studio.session import STORE
@@ -152,7 +152,7 @@ def test_an_image_at_the_aspect_limit_is_explained_after_the_display_shrink(tmp_
 
 
 def test_too_many_maps_at_once_are_refused_before_any_model_work(chelsea_path):
-    register_backbone(random_clip_spec("test-clip-bounds"))
+    register_backbone(tiny_clip_spec("test-clip-bounds"))
     prompts = "; ".join(f"a photo of {name}" for name in "abc")
     with pytest.raises(gr.Error, match="more than 48 maps"):
         handlers.on_run(chelsea_path, "test-clip-bounds", list(METHODS), "top1", prompts, "", None,
