@@ -1,25 +1,31 @@
 """Command line: ``python -m cam_methods IMAGE --backbone efficientnet_lite0 --methods gradcam hirescam --out DIR``.
 
 Writes one overlay PNG per method, ``maps.npz``, ``grid.png`` and ``manifest.json`` (see
-:mod:`cam_methods.export`). Bad input (unknown ids, missing files, non-images, unavailable weights) prints one
-line to stderr and exits with code 2. On a CLIP backbone, ``--prompts "a cat" "a dog"`` are the targets
-(one folder of files per prompt when there are several) and ``--compare-prompts`` the Finer-CAM references.
+:mod:`cam_methods.export`). Bad input (unknown ids, missing or corrupt files, numbers out of range or NaN,
+an output path that is a file or not writable, unavailable weights) prints one line to stderr and exits with
+code 2. Like the app, the CLI shrinks the image to :data:`~cam_methods.images.DISPLAY_SIDE` pixels on its
+longest side before explaining it, so a 40 MP photo costs what a 1 MP one does.
+
+On a CLIP backbone, ``--prompts "a cat" "a dog"`` are the targets (one folder of files per prompt when there
+are several) and ``--compare-prompts`` the Finer-CAM references.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from model_zoo import BACKBONES, DEFAULT_BACKBONE, BackboneUnavailable, load_backbone
 
 from .explainer import explain
 from .export import write_outputs
 from .finer import DEFAULT_GAMMA, DEFAULT_REFERENCES, WEIGHTINGS
-from .images import ImageError
+from .images import DISPLAY_SIDE, ImageError, load_image
 from .registry import METHODS
-from .render import COLORMAPS
+from .render import COLORMAPS, check_opacity
 
 DEFAULT_METHODS = ("gradcam", "hirescam", "finer-gradcam")
 
@@ -52,17 +58,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    target = int(args.target) if args.target is not None and args.target.isdigit() else args.target
     try:
-        unknown = [m for m in args.methods if m not in METHODS]
-        if unknown:
-            raise ValueError(f"unknown method id(s) {', '.join(unknown)}; known ids: {', '.join(METHODS)}")
+        check_opacity(args.opacity)
+        out = writable_folder(args.out)
         backbone = load_backbone(args.backbone, weights=args.weights)
         result = explain(
             backbone,
-            args.image,
+            load_image(args.image, max_side=DISPLAY_SIDE),
             args.methods,
-            target=target,
+            target=class_or_label(args.target),
             layer=args.layer,
             finer_gamma=args.finer_gamma,
             finer_refs=args.finer_refs,
@@ -70,16 +74,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             prompts=args.prompts,
             compare_prompts=args.compare_prompts,
         )
-        files = write_outputs(result, args.out, args.colormap, args.opacity)
+        files = write_outputs(result, out, args.colormap, args.opacity)
     except (ImageError, BackboneUnavailable, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"error: could not write to {args.out!r}: {error.strerror or error}", file=sys.stderr)
+        return 2
     references = "; ".join(result.reference_labels)
-    print(f"target: {result.target_label} (references: {references}); wrote {len(files)} files to {args.out}")
+    print(f"target: {result.target_label} (references: {references}); wrote {len(files)} files to {out}")
     for method_id in result.method_ids:
         print(f"  {METHODS[method_id].name:<22} {result.timings[method_id] * 1000:7.2f} ms")
     print(f"  {'shared forward/backward':<22} {result.capture_seconds * 1000:7.2f} ms")
     return 0
+
+
+def class_or_label(target: str | None) -> int | str | None:
+    """``--target``: a class index when it is written in ASCII digits, else a label name (None: the top-1)."""
+    return int(target) if target is not None and target.isascii() and target.isdigit() else target
+
+
+def writable_folder(out: str) -> Path:
+    """The output folder, created if missing; a ValueError when it is a file or cannot be written to."""
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--out {out!r} is a file, not a folder; choose another path")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"--out {out!r} cannot be created ({error.strerror or error})") from error
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out!r} is not writable; choose another folder")
+    return folder
 
 
 if __name__ == "__main__":

@@ -90,7 +90,8 @@ def write_one(explanation: Explanation, out: Path, cmap: str, opacity: float) ->
     np.savez_compressed(out / "maps.npz", **explanation.maps)
     titles = [METHODS[method_id].name for method_id in explanation.method_ids]
     grid_figure(picture, original_maps, titles, cmap, opacity).savefig(out / "grid.png", dpi=100)
-    (out / "manifest.json").write_text(json.dumps(manifest(explanation, cmap, opacity), indent=2))
+    text = json.dumps(manifest(explanation, cmap, opacity), indent=2, allow_nan=False)  # strict JSON: no NaN
+    (out / "manifest.json").write_text(text)
     return [*written, out / "maps.npz", out / "grid.png", out / "manifest.json"]
 
 

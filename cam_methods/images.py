@@ -2,27 +2,39 @@
 
 - Corrupt bytes and non-images are refused with a sentence, not a traceback.
 - Images above :data:`MAX_PIXELS` are refused from their header alone, before decoding (this also stops
-  decompression bombs); Pillow's own bomb check is turned into the same error.
+  decompression bombs); Pillow's own bomb check is turned into the same error. Decoding therefore holds at
+  most 4 bytes × 40 MP = 160 MB (RGBA, CMYK, 32-bit modes); with ``max_side`` JPEGs decode at a reduced
+  scale and high-bit-depth images are shrunk before they are rescaled, so a 40 MP 16-bit PNG peaks near
+  250 MB rather than ~1 GB.
+- Pillow's decoders and its EXIF reader raise many exception types on hostile files (``struct.error``,
+  ``TypeError``, ``ValueError`` from a PPM header ...); every one becomes the same :class:`ImageError`.
 - EXIF orientation is applied; animated GIFs and multi-page TIFFs give their first frame.
 - Every colour mode becomes RGB: alpha is composited on white, 16-bit and float images are rescaled to
   8 bits instead of being clipped, 1-bit, palette and CMYK images are converted.
-- Images smaller than :data:`MIN_SIDE` or more elongated than :data:`MAX_ASPECT` are refused.
+- Images smaller than :data:`MIN_SIDE` or more elongated than :data:`MAX_ASPECT` are refused. The check reads
+  the decoded size, once, before any shrinking, so a picture that passes keeps passing after it.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import struct
 import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-MAX_PIXELS = 40_000_000
-MIN_SIDE = 16
-MAX_ASPECT = 12.0
-DISPLAY_SIDE = 1024
+MAX_PIXELS = 40_000_000  # a 40 MP phone photo opens; decoding it holds at most 160 MB
+MIN_SIDE = 16  # below this a 7×7 feature map has less than one pixel per cell
+MAX_ASPECT = 12.0  # past 12:1 the 224-px centre crop shows a sliver of the picture
+DISPLAY_SIDE = 1024  # the app and the CLI shrink every picture to this longest side before explaining it
+
+# What Pillow raises on a file it cannot decode, besides its own UnidentifiedImageError.
+DECODER_ERRORS = (OSError, SyntaxError, ValueError, TypeError, IndexError, KeyError, struct.error, EOFError)
+BOMB_ERRORS = (Image.DecompressionBombWarning, Image.DecompressionBombError)
+HIGH_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 
 
 class ImageError(ValueError):
@@ -30,7 +42,11 @@ class ImageError(ValueError):
 
 
 def load_image(source: Image.Image | str | os.PathLike | bytes, max_side: int | None = None) -> Image.Image:
-    """Open ``source`` (a PIL image, a path, or raw bytes) and return a validated RGB image."""
+    """Open ``source`` (a PIL image, a path, or raw bytes) and return a validated RGB image.
+
+    With ``max_side`` the result fits in a ``max_side`` square (aspect kept). A result is marked as
+    validated, so passing it in again (as the app and CLI do on their way to :func:`explain`) costs nothing.
+    """
     if isinstance(source, Image.Image) and source.info.get("camstudio-validated"):
         return source
     image = source if isinstance(source, Image.Image) else _open(source)
@@ -38,15 +54,25 @@ def load_image(source: Image.Image | str | os.PathLike | bytes, max_side: int | 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image.seek(0)
-            image.load()
-            image = _to_rgb(ImageOps.exif_transpose(image))
-            if max_side:
-                image.thumbnail((max_side, max_side))
-            image.info["camstudio-validated"] = True
-            return image
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+            image = _decoded(image, max_side)
+    except BOMB_ERRORS + DECODER_ERRORS as error:
         raise ImageError(f"The image could not be decoded ({error}); it may be truncated or corrupt.") from error
+    image.info["camstudio-validated"] = True
+    return image
+
+
+def _decoded(image: Image.Image, max_side: int | None) -> Image.Image:
+    """Decode the first frame, apply EXIF orientation, shrink to ``max_side``, convert to RGB."""
+    image.seek(0)
+    if max_side and image.format == "JPEG":
+        image.draft("RGB", (max_side, max_side))  # decode at 1/2, 1/4 or 1/8 scale when that suffices
+    image.load()
+    image = ImageOps.exif_transpose(image)
+    if image.mode in HIGH_BIT_MODES and image.mode != "F":
+        image = image.convert("I")  # Pillow resizes 32-bit integers, not 16-bit ones
+    if max_side:
+        image.thumbnail((max_side, max_side))
+    return _to_rgb(image)
 
 
 def _open(source: str | os.PathLike | bytes) -> Image.Image:
@@ -61,7 +87,7 @@ def _open(source: str | os.PathLike | bytes) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(stream)
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+    except (UnidentifiedImageError, *BOMB_ERRORS) as error:
         if isinstance(error, UnidentifiedImageError):
             raise ImageError(
                 f"{name} is not an image Pillow can read (PNG, JPEG, WebP, GIF, TIFF, BMP ...)."
@@ -69,7 +95,7 @@ def _open(source: str | os.PathLike | bytes) -> Image.Image:
         raise ImageError(
             f"{name} declares more pixels than the {MAX_PIXELS / 1e6:.0f} MP limit; it was not decoded."
         ) from error
-    except OSError as error:
+    except DECODER_ERRORS as error:
         raise ImageError(f"{name} could not be read ({error}); it may be truncated or corrupt.") from error
 
 
@@ -90,8 +116,8 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     mode = image.mode
     if mode == "RGB":
         return image
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        values = np.asarray(image, dtype=np.float64)
+    if mode in HIGH_BIT_MODES:
+        values = np.asarray(image, dtype=np.float32)
         low, high = float(values.min()), float(values.max())
         scaled = (values - low) / (high - low) * 255 if high > low else np.zeros_like(values)
         return Image.fromarray(scaled.round().astype(np.uint8), "L").convert("RGB")

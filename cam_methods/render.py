@@ -26,10 +26,18 @@ def colourise(heatmap: np.ndarray, cmap: str = "jet", signed: bool = False) -> n
     return (rgba[..., :3] * 255).round().astype(np.uint8)
 
 
+def check_opacity(opacity: float) -> float:
+    """``opacity`` as a float, or a ValueError unless it is a number in [0, 1] (NaN is not)."""
+    if isinstance(opacity, bool) or not isinstance(opacity, (int, float)) or not 0 <= opacity <= 1:
+        raise ValueError(f"the overlay opacity must be a number between 0 and 1, not {opacity!r}")
+    return float(opacity)
+
+
 def overlay(
     image: Image.Image | np.ndarray, heatmap: np.ndarray, cmap: str = "jet", opacity: float = 0.5, signed: bool = False
 ) -> Image.Image:
     """``(1 − opacity)·image + opacity·colour(heatmap)``; the heatmap must have the image's height and width."""
+    check_opacity(opacity)
     pixels = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image, dtype=np.float32)
     if pixels.shape[:2] != heatmap.shape:
         raise ValueError(f"map {heatmap.shape} does not match image {pixels.shape[:2]}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from cam_methods import METHODS
-from cam_methods.render import COLORMAPS
+from cam_methods.render import COLORMAPS, check_opacity
 from model_zoo import BACKBONES, Backbone
 
 from .limits import GAMMA_STEP
@@ -105,6 +105,4 @@ def check_display(cmap: str, opacity: float, signed: bool) -> tuple[str, float, 
     """(colormap, opacity, signed) from the page or the API, or a ValueError naming what is wrong."""
     if cmap not in COLORMAPS:
         raise ValueError(f"unknown colormap {cmap!r}; choose one of {', '.join(COLORMAPS)}")
-    if isinstance(opacity, bool) or not isinstance(opacity, (int, float)) or not 0 <= opacity <= 1:
-        raise ValueError(f"the overlay opacity must be a number between 0 and 1, not {opacity!r}")
-    return cmap, float(opacity), bool(signed)
+    return cmap, check_opacity(opacity), bool(signed)
