@@ -2,7 +2,7 @@
 
 This is the textbook way (and the per-method way the speed benchmark compares against): hooks keep the
 layer output and its gradient, the backward pass runs all the way to the input, and each map is computed
-from NumPy arrays straight from METHODS.md.
+from NumPy arrays straight from the papers' formulas (cited in `cam_methods.registry`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The gradient family: properties that follow from the definitions (METHODS.md) and agreement with a
+"""The gradient family: properties that follow from the papers' definitions and agreement with a
 textbook full-backward reference on the real bundled model."""
 
 import numpy as np

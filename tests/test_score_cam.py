@@ -54,7 +54,7 @@ def minmax(tensor: torch.Tensor) -> torch.Tensor:
 
 
 def reference_masks(result) -> tuple[list[int], list[torch.Tensor], list[float]]:
-    """Straight from METHODS.md, one image at a time: non-constant channels, their masks and p_c(x ⊙ H_k)."""
+    """Straight from Score-CAM (Wang et al. 2020), one image at a time: non-constant channels, masks, p_c(x ⊙ H_k)."""
     A, x = result.evidence.activations, result.input_tensor
     channels = [k for k in range(len(A)) if A[k].max() > A[k].min()]
     masks = [minmax(upsample(A[k], x.shape[-2:])) for k in channels]
