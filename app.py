@@ -19,6 +19,7 @@ from studio import display_handlers, faithfulness_panel, handlers, learn, toy
 from studio.choices import MAX_GAMMA, TOP1, backbone_choices, default_methods, method_choices, target_choices
 from studio.fair_use import admit
 from studio.limits import GAMMA_STEP, MAX_UPLOAD, QUEUE_SIZE
+from studio.memory import limit_malloc_arenas
 from studio.request_limit import RequestSizeLimit
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -226,6 +227,7 @@ def serve(**launch_options: Any) -> gr.Blocks:
 
 
 def main() -> None:
+    limit_malloc_arenas()  # before Gradio starts its worker threads
     serve()
 
 
