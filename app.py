@@ -18,10 +18,12 @@ from model_zoo import DEFAULT_BACKBONE, Backbone, load_backbone
 from studio import display_handlers, faithfulness_panel, handlers, learn, toy
 from studio.choices import MAX_GAMMA, TOP1, backbone_choices, default_methods, method_choices, target_choices
 from studio.fair_use import admit
+from studio.legend import legend
 from studio.limits import GAMMA_STEP, MAX_UPLOAD, QUEUE_SIZE
 from studio.request_limit import RequestSizeLimit
 
 ASSETS = Path(__file__).resolve().parent / "assets"
+CANVAS_CSS = Path(__file__).resolve().parent / "studio" / "canvas.css"
 EXAMPLES = [
     str(ASSETS / name) for name in ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "grace_hopper.jpg")
 ]
@@ -36,7 +38,10 @@ def input_column(default: Backbone) -> SimpleNamespace:
     ui.image = gr.File(
         label="Image (PNG, JPEG, WebP, GIF, TIFF, BMP)", file_types=IMAGE_TYPES, type="filepath", elem_id="image_input"
     )
-    ui.preview = gr.Image(label="Validated image", interactive=False, height=240, elem_id="preview")
+    with gr.Row():
+        ui.run = gr.Button("Explain", variant="primary", elem_id="run")
+        ui.stop = gr.Button("Stop", variant="secondary", size="sm", elem_id="stop")
+    ui.preview = gr.Image(label="Validated image", interactive=False, height=240, visible=False, elem_id="preview")
     gr.Examples(EXAMPLES, inputs=ui.image, label="Examples", elem_id="examples")
     ui.backbone = gr.Dropdown(backbone_choices(), value=DEFAULT_BACKBONE, label="Backbone", elem_id="backbone")
     ui.methods = gr.CheckboxGroup(method_choices(), value=default_methods(), label="Methods", elem_id="methods")
@@ -52,19 +57,18 @@ def input_column(default: Backbone) -> SimpleNamespace:
     ui.compare_prompts = gr.Textbox(
         label="Compare against (Finer-CAM references, separate with ;)", visible=False, elem_id="compare_prompts"
     )
-    with gr.Row():
-        ui.run = gr.Button("Explain", variant="primary", elem_id="run")
-        ui.stop = gr.Button("Stop", variant="stop", elem_id="stop")
-    ui.score = gr.Button(
-        "Score faithfulness (deletion / insertion AUC, RD@5%: about 50 forward passes per map)", elem_id="score"
-    )
+    ui.score = gr.Button("Score faithfulness", elem_id="score")  # about 50 forward passes per map
     return ui
 
 
 def results_column(ui: SimpleNamespace, default: Backbone) -> None:
     """The top-5, the gallery and summary, the Finer-CAM controls and the advanced display options."""
     ui.top5 = gr.Label(num_top_classes=5, label="Top-5 predictions", elem_id="top5")
-    ui.gallery = gr.Gallery(label="Explanations", columns=4, height="auto", object_fit="contain", elem_id="gallery")
+    ui.status = gr.Markdown(elem_id="status")
+    ui.gallery = gr.Gallery(
+        label="Explanations", columns=4, height="auto", object_fit="contain", allow_preview=True, elem_id="gallery"
+    )
+    ui.legend = gr.HTML(legend("jet", False), elem_id="legend")
     ui.summary = gr.Markdown(elem_id="summary")
     ui.gamma = gr.Slider(
         0,
@@ -102,7 +106,7 @@ def evidence_panels(ui: SimpleNamespace) -> None:
             ui.second = gr.Dropdown([], label="Right", elem_id="compare_second", allow_custom_value=True)
         ui.compare = gr.ImageSlider(label="Compare", elem_id="compare_slider")
     ui.download = gr.Button("Download zip (overlays, maps.npz, manifest.json)", elem_id="download")
-    ui.download_file = gr.File(label="Download", elem_id="download_file")
+    ui.download_file = gr.File(label="Download", visible=False, elem_id="download_file")
 
 
 def learn_tab() -> None:
@@ -116,7 +120,7 @@ def learn_tab() -> None:
 def wire_model_calls(ui: SimpleNamespace) -> None:
     """Backbone, image, Explain, Score and Stop: the events that run a model, one at a time for everyone and at
     most two queued per visitor (``admit``)."""
-    model = {"concurrency_id": MODEL_CALLS}
+    model = {"concurrency_id": MODEL_CALLS, "show_progress_on": [ui.status]}  # one progress line, no badges
     cleared = [ui.gallery, ui.summary, ui.table, ui.curves, ui.compare]
     image_outputs = [ui.preview, ui.top5, ui.target, *cleared]
     backbone_event = ui.backbone.change(
@@ -127,8 +131,11 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
         validator=admit(handlers.on_backbone),
         **model,
     )
-    backbone_event.success(handlers.on_image, [ui.image, ui.backbone], image_outputs, api_visibility="private", **model)
-    ui.image.change(
+    backbone_event.success(
+        handlers.on_backbone_loaded, [ui.image, ui.backbone], image_outputs, api_visibility="private", **model
+    )
+    backbone_event.failure(handlers.on_backbone_refused, None, ui.backbone, queue=False, api_visibility="private")
+    image_event = ui.image.change(
         handlers.on_image,
         [ui.image, ui.backbone],
         image_outputs,
@@ -136,6 +143,7 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
         validator=admit(handlers.on_image),
         **model,
     )
+    image_event.success(display_handlers.reveal, None, ui.preview, queue=False, api_visibility="private")
     run_inputs = [ui.image, ui.backbone, ui.methods, ui.target, ui.prompts, ui.compare_prompts, ui.layer, ui.gamma]
     run_event = ui.run.click(
         handlers.on_run,
@@ -169,6 +177,8 @@ def wire_display(ui: SimpleNamespace) -> None:
         queue=False,
         api_name="finer_gamma",
     )
+    for control in (ui.cmap, ui.signed):
+        control.change(legend, [ui.cmap, ui.signed], ui.legend, queue=False, api_visibility="private")
     for control in display:
         control.change(
             display_handlers.on_display,
@@ -186,7 +196,10 @@ def wire_display(ui: SimpleNamespace) -> None:
             concurrency_id="display",
             api_visibility="private",
         )
-    ui.download.click(display_handlers.on_download, [ui.cmap, ui.opacity], ui.download_file, api_name="download")
+    download_event = ui.download.click(
+        display_handlers.on_download, [ui.cmap, ui.opacity], ui.download_file, api_name="download"
+    )
+    download_event.success(display_handlers.reveal, None, ui.download_file, queue=False, api_visibility="private")
 
 
 def build() -> gr.Blocks:
@@ -217,6 +230,7 @@ def serve(**launch_options: Any) -> gr.Blocks:
     demo = build()
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
         show_error=True,
+        css_paths=[CANVAS_CSS],
         max_file_size=MAX_UPLOAD,
         ssr_mode=False,
         app_kwargs={"middleware": [Middleware(RequestSizeLimit)]},

@@ -21,7 +21,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 SIX = ("Grad-CAM", "HiResCAM", "Grad-CAM++", "XGrad-CAM", "Layer-CAM", "Finer-Grad-CAM")
 ALL_NEW = "old => { const s = [...document.querySelectorAll('#gallery img')]; return s.length >= 6 && s.every(i => !old.includes(i.src) && i.complete && i.naturalWidth > 0); }"  # noqa: E501
 SCORED = "() => !document.body.innerText.includes('scoring faithfulness') && document.querySelector('#faithfulness_table').innerText.includes('Layer-CAM')"  # noqa: E501
-FINER_CHANGED = "old => { const i = document.querySelectorAll('#gallery img')[5]; return i && i.src !== old && i.complete && i.naturalWidth > 0; }"  # noqa: E501
+FINER_CHANGED = "old => { const i = document.querySelectorAll('#gallery img')[1]; return i && i.src !== old && i.complete && i.naturalWidth > 0; }"  # noqa: E501
 
 
 def main(repeats: int = 5) -> None:
@@ -44,7 +44,7 @@ def main(repeats: int = 5) -> None:
                 page.locator("#run").click()
                 page.wait_for_function(ALL_NEW, arg=shown, timeout=60_000)
                 clicks.append(time.perf_counter() - started)
-                old = page.locator("#gallery img").nth(5).get_attribute("src")
+                old = page.locator("#gallery img").nth(1).get_attribute("src")
                 started = time.perf_counter()
                 gamma = 0.8 + 0.2 * (repeat % 6)  # 0.8 … 1.8: always a move, always within the slider's 0–2
                 page.locator("#finer_gamma input[type=range]").fill(f"{gamma:.2f}")

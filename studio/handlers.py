@@ -31,9 +31,18 @@ def visitor(request: gr.Request | None) -> Session:
 
 
 @friendly_errors
-def on_backbone(name: str) -> tuple[gr.Dropdown, gr.Dropdown, gr.Textbox, gr.Textbox]:
-    """Load the chosen backbone; return its layer choices, its target choices and the prompt boxes' visibility."""
+def on_backbone(
+    name: str, request: gr.Request | None = None
+) -> tuple[gr.Dropdown, gr.Dropdown, gr.Textbox, gr.Textbox]:
+    """Load the chosen backbone; return its layer choices, its target choices and the prompt boxes' visibility.
+    An unavailable one raises its sentence, and :func:`on_backbone_refused` puts the previous one back; that
+    change, to the backbone of the maps on the page, changes nothing."""
+    session = visitor(request)
+    if session.shows_backbone(name):
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
     backbone = load_backbone(name)
+    with session.lock:
+        session.backbone = name
     is_clip = backbone.family == "clip"
     return (
         gr.Dropdown(choices=list(backbone.layers), value=backbone.default_layer),
@@ -44,17 +53,35 @@ def on_backbone(name: str) -> tuple[gr.Dropdown, gr.Dropdown, gr.Textbox, gr.Tex
 
 
 @friendly_errors
-def on_image(image_path: str | None, backbone_name: str, request: gr.Request) -> tuple:
-    """A new image or backbone: drop the old results, validate the upload once (the Explain runs reuse it),
-    preview it and show the top-5 predictions, which the target selector lists first."""
+def on_backbone_refused(request: gr.Request) -> str:
+    """The backbone the visitor had before an unavailable one was chosen (its results stay on the page)."""
     session = visitor(request)
-    session.drop_results()
+    with session.lock:
+        return session.backbone
+
+
+def on_backbone_loaded(image_path: str | None, backbone_name: str, request: gr.Request) -> tuple:
+    """After a backbone change: the image's top-5 on the new backbone (:func:`on_image`), unless the maps on the
+    page already use it (the dropdown was put back after a refusal)."""
+    if visitor(request).shows_backbone(backbone_name):
+        return tuple(gr.skip() for _ in range(3 + len(CLEARED)))
+    return on_image(image_path, backbone_name, request)
+
+
+@friendly_errors
+def on_image(image_path: str | None, backbone_name: str, request: gr.Request) -> tuple:
+    """A new image or backbone: validate the upload once (the Explain runs reuse it), then drop the old results,
+    preview it and show the top-5 predictions, which the target selector lists first. A refused upload leaves
+    the previous image's results on the page."""
+    session = visitor(request)
     if not image_path:
+        session.drop_results()
         with session.lock:
             session.image = session.image_source = None
         return None, {}, gr.Dropdown(value=TOP1), *CLEARED
     backbone = load_backbone(backbone_name)
     image = validated_image(session, image_path)
+    session.drop_results()
     top5 = predict(backbone, image)
     preview = session.files.path((IMAGE_FILES, "preview", image_path), png(lambda: image), "png")
     targets = gr.Dropdown(choices=target_choices(backbone, [index for index, _ in top5]), value=TOP1)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from cam_methods import Explanation
+from model_zoo import DEFAULT_BACKBONE
 
 from .files import SessionFiles
 from .limits import DISK_BUDGET_BYTES, MAX_SESSIONS, MAX_SESSIONS_WITH_RESULTS, RESULTS_IDLE_SECONDS
@@ -38,6 +39,7 @@ class Session:
     lock: threading.Lock = field(default_factory=threading.Lock)
     image: Image.Image | None = None
     image_source: str | None = None
+    backbone: str = DEFAULT_BACKBONE
     explanation: Explanation | None = None
     started: int = 0
     shown: int = 0
@@ -61,6 +63,11 @@ class Session:
             self.explanation, self.shown, self.note = explanation, run, ""
             self.files.forget_all_but(lambda key: key[0] in (run, IMAGE_FILES))
             return True
+
+    def shows_backbone(self, name: str) -> bool:
+        """Whether the session's results were computed with backbone ``name``."""
+        with self.lock:
+            return self.explanation is not None and self.explanation.backbone.name == name
 
     def current(self, run: int) -> bool:
         """Whether results of ``run`` may still be shown (no later run has begun)."""
