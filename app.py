@@ -30,6 +30,7 @@ EXAMPLES = [
 CACHE_SWEEP = (900, 3600)  # Gradio deletes cached uploads older than an hour, every 15 minutes
 MODEL_CALLS = "model"  # every event that runs a model shares this concurrency group: one model call at a time
 IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".bmp"]
+PRIVATE = {"api_visibility": "private"}
 
 
 def input_column(default: Backbone) -> SimpleNamespace:
@@ -131,10 +132,8 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
         validator=admit(handlers.on_backbone),
         **model,
     )
-    backbone_event.success(
-        handlers.on_backbone_loaded, [ui.image, ui.backbone], image_outputs, api_visibility="private", **model
-    )
-    backbone_event.failure(handlers.on_backbone_refused, None, ui.backbone, queue=False, api_visibility="private")
+    backbone_event.success(handlers.on_backbone_loaded, [ui.image, ui.backbone], image_outputs, **PRIVATE, **model)
+    backbone_event.failure(handlers.on_backbone_refused, None, ui.backbone, queue=False, **PRIVATE)
     image_event = ui.image.change(
         handlers.on_image,
         [ui.image, ui.backbone],
@@ -143,17 +142,20 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
         validator=admit(handlers.on_image),
         **model,
     )
-    image_event.success(display_handlers.reveal, None, ui.preview, queue=False, api_visibility="private")
+    image_event.success(display_handlers.reveal, None, ui.preview, queue=False, **PRIVATE)
     run_inputs = [ui.image, ui.backbone, ui.methods, ui.target, ui.prompts, ui.compare_prompts, ui.layer, ui.gamma]
-    run_event = ui.run.click(
-        handlers.on_run,
-        [*run_inputs, ui.refs, ui.cmap, ui.opacity, ui.signed],
-        [ui.gallery, ui.top5, ui.summary, ui.first, ui.second, ui.compare],
-        api_name="explain",
-        validator=admit(handlers.on_run),
+    run = {
+        "fn": handlers.on_run,
+        "inputs": [*run_inputs, ui.refs, ui.cmap, ui.opacity, ui.signed],
+        "outputs": [ui.gallery, ui.top5, ui.summary, ui.first, ui.second, ui.compare],
+        "validator": admit(handlers.on_run),
         **model,
-    )
-    run_event.success(lambda: ([], None), None, [ui.table, ui.curves], show_progress="hidden", api_visibility="private")
+    }
+    run_event = ui.run.click(**run, api_name="explain")
+    for trigger in (ui.target.select, ui.layer.select, ui.refs.release):  # quick re-runs: the fast methods
+        trigger(**run, **PRIVATE)
+    ui.top5.select(handlers.on_top5_pick, None, ui.target, queue=False, **PRIVATE).then(**run, **PRIVATE)
+    run_event.success(lambda: ([], None), None, [ui.table, ui.curves], show_progress="hidden", **PRIVATE)
     score_event = ui.score.click(
         handlers.on_metrics,
         [ui.cmap, ui.opacity, ui.signed],
@@ -162,7 +164,7 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
         validator=admit(handlers.on_metrics),
         **model,
     )
-    ui.stop.click(handlers.on_stop, None, None, cancels=[run_event, score_event], queue=False, api_visibility="private")
+    ui.stop.click(handlers.on_stop, None, None, cancels=[score_event], queue=False, **PRIVATE)
 
 
 def wire_display(ui: SimpleNamespace) -> None:
@@ -178,7 +180,7 @@ def wire_display(ui: SimpleNamespace) -> None:
         api_name="finer_gamma",
     )
     for control in (ui.cmap, ui.signed):
-        control.change(legend, [ui.cmap, ui.signed], ui.legend, queue=False, api_visibility="private")
+        control.change(legend, [ui.cmap, ui.signed], ui.legend, queue=False, **PRIVATE)
     for control in display:
         control.change(
             display_handlers.on_display,
@@ -199,7 +201,7 @@ def wire_display(ui: SimpleNamespace) -> None:
     download_event = ui.download.click(
         display_handlers.on_download, [ui.cmap, ui.opacity], ui.download_file, api_name="download"
     )
-    download_event.success(display_handlers.reveal, None, ui.download_file, queue=False, api_visibility="private")
+    download_event.success(display_handlers.reveal, None, ui.download_file, queue=False, **PRIVATE)
 
 
 def build() -> gr.Blocks:

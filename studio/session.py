@@ -41,6 +41,7 @@ class Session:
     image_source: str | None = None
     backbone: str = DEFAULT_BACKBONE
     explanation: Explanation | None = None
+    stale: tuple[str, ...] = ()
     started: int = 0
     shown: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
@@ -55,14 +56,19 @@ class Session:
             self.started += 1
             return self.started, self.stop
 
-    def install(self, run: int, explanation: Explanation) -> bool:
-        """Make ``explanation`` the session's results if ``run`` is still the latest begun; else False."""
+    def install(self, run: int, explanation: Explanation, stale: tuple[str, ...] = ()) -> bool:
+        """Make ``explanation`` the session's results if ``run`` is still the latest begun; else False.
+        ``stale`` names the slow methods a quick re-run left out: the page marks them out of date."""
         with self.lock:
             if run != self.started:
                 return False
-            self.explanation, self.shown, self.note = explanation, run, ""
+            self.explanation, self.shown, self.note, self.stale = explanation, run, "", stale
             self.files.forget_all_but(lambda key: key[0] in (run, IMAGE_FILES))
             return True
+
+    def has_results(self) -> bool:
+        with self.lock:
+            return self.explanation is not None
 
     def shows_backbone(self, name: str) -> bool:
         """Whether the session's results were computed with backbone ``name``."""
@@ -77,7 +83,7 @@ class Session:
         """Forget the results and delete every file (a new image or backbone, or the store's bounds); a run
         still computing is asked to stop and will not be installed."""
         with self.lock:
-            self.explanation, self.note = None, note
+            self.explanation, self.note, self.stale = None, note, ()
             self.stop.set()
             self.started += 1
             self.shown = self.started

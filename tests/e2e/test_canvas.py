@@ -122,3 +122,22 @@ def test_a_corrupt_upload_says_one_sentence_without_badges(desktop, tmp_path):
         desktop.locator(".toast-body").get_by_text("not an image", exact=False)
     ).first.wait_for(timeout=TIMEOUT_MS)
     assert desktop.evaluate(BADGES) == 0
+
+
+def test_a_layer_change_or_a_top5_click_rerenders_without_a_click_on_explain(desktop, chelsea_path):
+    upload_and_wait(desktop, chelsea_path)
+    choose_methods(desktop, ("Grad-CAM", "Score-CAM · slow"))
+    explain_and_wait(desktop, 2)
+    summary = desktop.locator("#summary")
+    desktop.get_by_text("Advanced").click()
+    desktop.locator("#layer input").click()
+    desktop.get_by_role("option", name="blocks.5", exact=True).click()
+    summary.get_by_text("blocks.5").wait_for(timeout=TIMEOUT_MS)
+    texts = captions(desktop)
+    assert texts[0].startswith("Grad-CAM · ") and texts[1] == "Score-CAM · out of date — press Explain"
+    assert "Out of date" in summary.inner_text()
+    desktop.locator("#top5").get_by_text("Egyptian cat").first.click()
+    summary.get_by_text("Egyptian cat", exact=False).first.wait_for(timeout=TIMEOUT_MS)
+    desktop.wait_for_function(
+        "() => document.querySelector('#summary').innerText.includes('Target: Egyptian cat')", timeout=TIMEOUT_MS
+    )
