@@ -23,7 +23,6 @@ from studio.limits import GAMMA_STEP, MAX_UPLOAD, QUEUE_SIZE
 from studio.request_limit import RequestSizeLimit
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-CANVAS_CSS = Path(__file__).resolve().parent / "studio" / "canvas.css"
 EXAMPLES = [
     str(ASSETS / name) for name in ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "grace_hopper.jpg")
 ]
@@ -66,11 +65,10 @@ def results_column(ui: SimpleNamespace, default: Backbone) -> None:
     """The top-5, the gallery and summary, the Finer-CAM controls and the advanced display options."""
     ui.top5 = gr.Label(num_top_classes=5, label="Top-5 predictions", elem_id="top5")
     ui.status = gr.Markdown(elem_id="status")
-    ui.gallery = gr.Gallery(
-        label="Explanations", columns=4, height="auto", object_fit="contain", allow_preview=True, elem_id="gallery"
-    )
+    ui.gallery = gr.Gallery(label="Explanations", columns=4, height="auto", object_fit="contain", elem_id="gallery")
     ui.legend = gr.HTML(legend("jet", False), elem_id="legend")
     ui.summary = gr.Markdown(elem_id="summary")
+    ui.earlier = gr.Button("Show at an earlier layer", size="sm", elem_id="earlier")
     ui.gamma = gr.Slider(
         0,
         MAX_GAMMA,
@@ -155,6 +153,9 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
     for trigger in (ui.target.select, ui.layer.select, ui.refs.release):  # quick re-runs: the fast methods
         trigger(**run, **PRIVATE)
     ui.top5.select(handlers.on_top5_pick, None, ui.target, queue=False, **PRIVATE).then(**run, **PRIVATE)
+    ui.earlier.click(handlers.on_earlier_layer, [ui.backbone, ui.layer], ui.layer, queue=False, **PRIVATE).then(
+        **run, **PRIVATE
+    )
     run_event.success(lambda: ([], None), None, [ui.table, ui.curves], show_progress="hidden", **PRIVATE)
     score_event = ui.score.click(
         handlers.on_metrics,
@@ -232,7 +233,7 @@ def serve(**launch_options: Any) -> gr.Blocks:
     demo = build()
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
         show_error=True,
-        css_paths=[CANVAS_CSS],
+        css_paths=[ASSETS.parent / "studio" / "canvas.css"],
         max_file_size=MAX_UPLOAD,
         ssr_mode=False,
         app_kwargs={"middleware": [Middleware(RequestSizeLimit)]},

@@ -18,7 +18,7 @@ from app_fixtures import launched_app  # noqa: E402
 from e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-SIX = ("Grad-CAM", "HiResCAM", "Grad-CAM++", "XGrad-CAM", "Layer-CAM", "Finer-Grad-CAM")
+SIX = ("Grad-CAM", "Grad-CAM++", "Layer-CAM", "Abs-CAM (phase 1)", "Eigen-CAM", "Finer-Grad-CAM")  # all differ at bn2
 ALL_NEW = "old => { const s = [...document.querySelectorAll('#gallery img')]; return s.length >= 6 && s.every(i => !old.includes(i.src) && i.complete && i.naturalWidth > 0); }"  # noqa: E501
 SCORED = "() => !document.body.innerText.includes('scoring faithfulness') && document.querySelector('#faithfulness_table').innerText.includes('Layer-CAM')"  # noqa: E501
 FINER_CHANGED = "old => { const i = document.querySelectorAll('#gallery img')[1]; return i && i.src !== old && i.complete && i.naturalWidth > 0; }"  # noqa: E501

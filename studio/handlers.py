@@ -229,6 +229,12 @@ def overall_progress(progress: gr.Progress, number: int, count: int) -> Callable
     return lambda fraction, message: progress((number + fraction) / count, desc=message)
 
 
+def on_earlier_layer(backbone_name: str, layer: str | None) -> str:
+    """The layer before ``layer`` (where maps that coincide at the head usually differ)."""
+    layers = list(load_backbone(backbone_name).layers)
+    return layers[max(layers.index(layer) - 1, 0)] if layer in layers else layers[-1]
+
+
 def on_top5_pick(event: gr.SelectData) -> str:
     """A class clicked in the top-5 becomes the target: its index, from the label ``"tiger cat (#282)"``."""
     return str(event.value).rsplit("(#", 1)[-1].rstrip(")")

@@ -6,7 +6,7 @@ from app_fixtures import bad_uploads
 from page_actions import TIMEOUT_MS, choose_methods, gallery_sources, upload
 from playwright.sync_api import expect
 
-FOUR = ("Grad-CAM", "HiResCAM", "Finer-Grad-CAM", "Layer-CAM")
+FOUR = ("Grad-CAM", "Grad-CAM++", "Finer-Grad-CAM", "Layer-CAM")  # four different maps at the default layer
 
 
 def test_four_methods_the_finer_slider_and_the_faithfulness_panel(page, chelsea_path):

@@ -18,7 +18,7 @@ from page_actions import (
     upload_and_wait,
 )
 
-FOUR = ("Grad-CAM", "HiResCAM", "Finer-Grad-CAM", "Score-CAM · slow")
+FOUR = ("Grad-CAM", "HiResCAM", "Finer-Grad-CAM", "Layer-CAM")
 TWELVE = (
     "Grad-CAM", "HiResCAM", "Grad-CAM++", "XGrad-CAM", "Layer-CAM", "Abs-CAM (phase 1)", "Eigen-CAM",
     "Finer-Grad-CAM", "Finer-HiResCAM", "Finer-Grad-CAM++", "Finer-XGrad-CAM", "Finer-Layer-CAM",
@@ -55,18 +55,19 @@ def desktop(browser, app_url):
 def test_phone_grid_has_one_or_two_columns_whole_captions_and_no_sideways_scroll(phone, chelsea_path):
     upload_and_wait(phone, chelsea_path)
     choose_methods(phone, FOUR)
-    explain_and_wait(phone, 4)
+    explain_and_wait(phone, 3)  # at the default layer bn2, Grad-CAM and HiResCAM are one map
     grid = phone.evaluate(GRID)
     assert grid["pageOverflow"] <= 0 and grid["innerScroll"] <= 1
     assert grid["columns"] in (1, 2) and grid["narrowest"] >= 150  # of 390 px
     assert grid["cutCaptions"] == 0
     texts = captions(phone)
-    assert [text.split(" · ")[0] for text in texts] == ["Grad-CAM", "Finer-Grad-CAM", "HiResCAM", "Score-CAM"]
-    assert not any("slow" in text for text in texts) and all(text.endswith(" ms") for text in texts)
+    assert [text.split(" · ")[0] for text in texts] == ["Grad-CAM = HiResCAM", "Finer-Grad-CAM", "Layer-CAM"]
+    assert "identical maps" in texts[0] and all(text.endswith(" ms") for text in texts)
 
 
 def test_desktop_grid_shows_twelve_maps_without_an_inner_scroll_box(desktop, chelsea_path):
     upload_and_wait(desktop, chelsea_path)
+    choose_layer(desktop, "blocks.6")  # where no two of the twelve coincide
     choose_methods(desktop, TWELVE)
     explain_and_wait(desktop, 12)
     grid = desktop.evaluate(GRID)
@@ -83,6 +84,27 @@ def test_the_colour_bar_shows_the_signed_scale_in_raw_mode(desktop):
     desktop.get_by_text("Advanced").click()
     desktop.locator("#signed input").check()
     legend.get_by_text("−1 against the target").wait_for(timeout=TIMEOUT_MS)
+
+
+def choose_layer(page, layer: str) -> None:
+    if not page.locator("#layer").is_visible():
+        page.get_by_text("Advanced").click()
+    page.locator("#layer input").click()
+    page.get_by_role("option", name=layer, exact=True).click()
+
+
+def test_identical_maps_are_one_tile_with_the_reason_and_an_earlier_layer_separates_them(desktop, chelsea_path):
+    upload_and_wait(desktop, chelsea_path)
+    choose_methods(desktop, ("CAM", "Grad-CAM", "HiResCAM", "XGrad-CAM"))
+    explain_and_wait(desktop, 1)
+    assert captions(desktop)[0].startswith("CAM = Grad-CAM = HiResCAM = XGrad-CAM · identical maps")
+    assert (
+        "GAP" in desktop.locator("#summary").inner_text()
+        or "average pooling" in desktop.locator("#summary").inner_text()
+    )
+    desktop.locator("#earlier").click()
+    desktop.locator("#summary").get_by_text("blocks.6").wait_for(timeout=TIMEOUT_MS)
+    desktop.wait_for_function("document.querySelectorAll('#gallery img').length === 3", timeout=TIMEOUT_MS)
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -102,7 +124,7 @@ BADGES = """() => [...document.querySelectorAll('.error')].filter(e => !e.closes
 
 def test_an_unavailable_backbone_says_one_sentence_reverts_and_keeps_the_maps(desktop, chelsea_path):
     upload_and_wait(desktop, chelsea_path)
-    choose_methods(desktop, ("Grad-CAM", "HiResCAM"))
+    choose_methods(desktop, ("Grad-CAM", "Layer-CAM"))
     before = explain_and_wait(desktop, 2)
     desktop.locator("#backbone input").click()
     desktop.get_by_role("option").filter(has_text="weights unavailable offline").first.click()
@@ -128,10 +150,9 @@ def test_a_layer_change_or_a_top5_click_rerenders_without_a_click_on_explain(des
     upload_and_wait(desktop, chelsea_path)
     choose_methods(desktop, ("Grad-CAM", "Score-CAM · slow"))
     explain_and_wait(desktop, 2)
+    assert not any("slow" in text for text in captions(desktop))
     summary = desktop.locator("#summary")
-    desktop.get_by_text("Advanced").click()
-    desktop.locator("#layer input").click()
-    desktop.get_by_role("option", name="blocks.5", exact=True).click()
+    choose_layer(desktop, "blocks.5")
     summary.get_by_text("blocks.5").wait_for(timeout=TIMEOUT_MS)
     texts = captions(desktop)
     assert texts[0].startswith("Grad-CAM · ") and texts[1] == "Score-CAM · out of date — press Explain"
