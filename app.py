@@ -15,8 +15,8 @@ from starlette.middleware import Middleware
 from cam_methods.finer import DEFAULT_GAMMA, DEFAULT_REFERENCES
 from cam_methods.render import COLORMAPS
 from model_zoo import DEFAULT_BACKBONE, Backbone, load_backbone
-from studio import display_handlers, faithfulness_panel, handlers, learn, toy
-from studio.choices import MAX_GAMMA, TOP1, backbone_choices, default_methods, method_choices, target_choices
+from studio import display_handlers, faithfulness_panel, handlers, learn
+from studio.choices import MAX_GAMMA, PRESETS, TOP1, backbone_choices, default_methods, method_choices, target_choices
 from studio.fair_use import admit
 from studio.legend import legend
 from studio.limits import GAMMA_STEP, MAX_UPLOAD, QUEUE_SIZE
@@ -44,7 +44,9 @@ def input_column(default: Backbone) -> SimpleNamespace:
     ui.preview = gr.Image(label="Validated image", interactive=False, height=240, visible=False, elem_id="preview")
     gr.Examples(EXAMPLES, inputs=ui.image, label="Examples", elem_id="examples")
     ui.backbone = gr.Dropdown(backbone_choices(), value=DEFAULT_BACKBONE, label="Backbone", elem_id="backbone")
+    ui.preset = gr.Radio(list(PRESETS), label="Method presets", elem_id="presets")
     ui.methods = gr.CheckboxGroup(method_choices(), value=default_methods(), label="Methods", elem_id="methods")
+    ui.preset.input(PRESETS.get, ui.preset, ui.methods, queue=False, api_visibility="private")
     ui.target = gr.Dropdown(
         target_choices(default, []),
         value=TOP1,
@@ -106,14 +108,6 @@ def evidence_panels(ui: SimpleNamespace) -> None:
         ui.compare = gr.ImageSlider(label="Compare", elem_id="compare_slider")
     ui.download = gr.Button("Download zip (overlays, maps.npz, manifest.json)", elem_id="download")
     ui.download_file = gr.File(label="Download", visible=False, elem_id="download_file")
-
-
-def learn_tab() -> None:
-    """Every method's formula and paper, and the HiResCAM demonstration."""
-    gr.Markdown(learn.methods_table(), elem_id="methods_table")
-    gr.Markdown("### Why HiResCAM? A flatten + linear model")
-    gr.Gallery(toy.demonstration(), columns=3, height="auto", elem_id="hirescam_demo")
-    gr.Markdown(toy.EXPLANATION)
 
 
 def wire_model_calls(ui: SimpleNamespace) -> None:
@@ -217,7 +211,7 @@ def build() -> gr.Blocks:
                 results_column(ui, default)
                 evidence_panels(ui)
         with gr.Tab("Learn"):
-            learn_tab()
+            learn.learn_tab()
         wire_model_calls(ui)
         wire_display(ui)
         demo.unload(handlers.on_unload)

@@ -162,3 +162,16 @@ def test_a_layer_change_or_a_top5_click_rerenders_without_a_click_on_explain(des
     desktop.wait_for_function(
         "() => document.querySelector('#summary').innerText.includes('Target: Egyptian cat')", timeout=TIMEOUT_MS
     )
+
+
+def test_a_preset_ticks_its_methods(desktop):
+    desktop.locator("#presets").get_by_text("All gradient", exact=False).click()
+    boxes = desktop.locator("#methods").get_by_role("checkbox")
+    desktop.wait_for_function(
+        "n => document.querySelectorAll('#methods input[type=checkbox]:checked').length === n",
+        arg=sum("slow" not in box.evaluate("b => b.closest('label').innerText") for box in boxes.all()),
+        timeout=TIMEOUT_MS,
+    )
+    assert not any(
+        box.is_checked() for box in boxes.all() if "slow" in box.evaluate("b => b.closest('label').innerText")
+    )
