@@ -15,9 +15,10 @@ from starlette.middleware import Middleware
 from cam_methods.finer import DEFAULT_GAMMA, DEFAULT_REFERENCES
 from cam_methods.render import COLORMAPS
 from model_zoo import DEFAULT_BACKBONE, Backbone, load_backbone
-from studio import display_handlers, faithfulness_panel, handlers, learn, toy
-from studio.choices import MAX_GAMMA, TOP1, backbone_choices, default_methods, method_choices, target_choices
+from studio import display_handlers, faithfulness_panel, handlers, learn
+from studio.choices import MAX_GAMMA, PRESETS, TOP1, backbone_choices, default_methods, method_choices, target_choices
 from studio.fair_use import admit
+from studio.legend import legend
 from studio.limits import GAMMA_STEP, MAX_UPLOAD, QUEUE_SIZE
 from studio.memory import limit_malloc_arenas
 from studio.request_limit import RequestSizeLimit
@@ -29,6 +30,7 @@ EXAMPLES = [
 CACHE_SWEEP = (900, 3600)  # Gradio deletes cached uploads older than an hour, every 15 minutes
 MODEL_CALLS = "model"  # every event that runs a model shares this concurrency group: one model call at a time
 IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".bmp"]
+PRIVATE = {"api_visibility": "private"}
 
 
 def input_column(default: Backbone) -> SimpleNamespace:
@@ -37,10 +39,15 @@ def input_column(default: Backbone) -> SimpleNamespace:
     ui.image = gr.File(
         label="Image (PNG, JPEG, WebP, GIF, TIFF, BMP)", file_types=IMAGE_TYPES, type="filepath", elem_id="image_input"
     )
-    ui.preview = gr.Image(label="Validated image", interactive=False, height=240, elem_id="preview")
+    with gr.Row():
+        ui.run = gr.Button("Explain", variant="primary", elem_id="run")
+        ui.stop = gr.Button("Stop", variant="secondary", size="sm", elem_id="stop")
+    ui.preview = gr.Image(label="Validated image", interactive=False, height=240, visible=False, elem_id="preview")
     gr.Examples(EXAMPLES, inputs=ui.image, label="Examples", elem_id="examples")
     ui.backbone = gr.Dropdown(backbone_choices(), value=DEFAULT_BACKBONE, label="Backbone", elem_id="backbone")
+    ui.preset = gr.Radio(list(PRESETS), label="Method presets", elem_id="presets")
     ui.methods = gr.CheckboxGroup(method_choices(), value=default_methods(), label="Methods", elem_id="methods")
+    ui.preset.input(PRESETS.get, ui.preset, ui.methods, queue=False, api_visibility="private")
     ui.target = gr.Dropdown(
         target_choices(default, []),
         value=TOP1,
@@ -53,20 +60,18 @@ def input_column(default: Backbone) -> SimpleNamespace:
     ui.compare_prompts = gr.Textbox(
         label="Compare against (Finer-CAM references, separate with ;)", visible=False, elem_id="compare_prompts"
     )
-    with gr.Row():
-        ui.run = gr.Button("Explain", variant="primary", elem_id="run")
-        ui.stop = gr.Button("Stop", variant="stop", elem_id="stop")
-    ui.score = gr.Button(
-        "Score faithfulness (deletion / insertion AUC, RD@5%: about 50 forward passes per map)", elem_id="score"
-    )
+    ui.score = gr.Button("Score faithfulness", elem_id="score")  # about 50 forward passes per map
     return ui
 
 
 def results_column(ui: SimpleNamespace, default: Backbone) -> None:
     """The top-5, the gallery and summary, the Finer-CAM controls and the advanced display options."""
     ui.top5 = gr.Label(num_top_classes=5, label="Top-5 predictions", elem_id="top5")
+    ui.status = gr.Markdown(elem_id="status")
     ui.gallery = gr.Gallery(label="Explanations", columns=4, height="auto", object_fit="contain", elem_id="gallery")
+    ui.legend = gr.HTML(legend("jet", False), elem_id="legend")
     ui.summary = gr.Markdown(elem_id="summary")
+    ui.earlier = gr.Button("Show at an earlier layer", size="sm", elem_id="earlier")
     ui.gamma = gr.Slider(
         0,
         MAX_GAMMA,
@@ -103,21 +108,13 @@ def evidence_panels(ui: SimpleNamespace) -> None:
             ui.second = gr.Dropdown([], label="Right", elem_id="compare_second", allow_custom_value=True)
         ui.compare = gr.ImageSlider(label="Compare", elem_id="compare_slider")
     ui.download = gr.Button("Download zip (overlays, maps.npz, manifest.json)", elem_id="download")
-    ui.download_file = gr.File(label="Download", elem_id="download_file")
-
-
-def learn_tab() -> None:
-    """Every method's formula and paper, and the HiResCAM demonstration."""
-    gr.Markdown(learn.methods_table(), elem_id="methods_table")
-    gr.Markdown("### Why HiResCAM? A flatten + linear model")
-    gr.Gallery(toy.demonstration(), columns=3, height="auto", elem_id="hirescam_demo")
-    gr.Markdown(toy.EXPLANATION)
+    ui.download_file = gr.File(label="Download", visible=False, elem_id="download_file")
 
 
 def wire_model_calls(ui: SimpleNamespace) -> None:
     """Backbone, image, Explain, Score and Stop: the events that run a model, one at a time for everyone and at
     most two queued per visitor (``admit``)."""
-    model = {"concurrency_id": MODEL_CALLS}
+    model = {"concurrency_id": MODEL_CALLS, "show_progress_on": [ui.status]}  # one progress line, no badges
     cleared = [ui.gallery, ui.summary, ui.table, ui.curves, ui.compare]
     image_outputs = [ui.preview, ui.top5, ui.target, *cleared]
     backbone_event = ui.backbone.change(
@@ -128,8 +125,9 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
         validator=admit(handlers.on_backbone),
         **model,
     )
-    backbone_event.success(handlers.on_image, [ui.image, ui.backbone], image_outputs, api_visibility="private", **model)
-    ui.image.change(
+    backbone_event.success(handlers.on_backbone_loaded, [ui.image, ui.backbone], image_outputs, **PRIVATE, **model)
+    backbone_event.failure(handlers.on_backbone_refused, None, ui.backbone, queue=False, **PRIVATE)
+    image_event = ui.image.change(
         handlers.on_image,
         [ui.image, ui.backbone],
         image_outputs,
@@ -137,16 +135,23 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
         validator=admit(handlers.on_image),
         **model,
     )
+    image_event.success(display_handlers.reveal, None, ui.preview, queue=False, **PRIVATE)
     run_inputs = [ui.image, ui.backbone, ui.methods, ui.target, ui.prompts, ui.compare_prompts, ui.layer, ui.gamma]
-    run_event = ui.run.click(
-        handlers.on_run,
-        [*run_inputs, ui.refs, ui.cmap, ui.opacity, ui.signed],
-        [ui.gallery, ui.top5, ui.summary, ui.first, ui.second, ui.compare],
-        api_name="explain",
-        validator=admit(handlers.on_run),
+    run = {
+        "fn": handlers.on_run,
+        "inputs": [*run_inputs, ui.refs, ui.cmap, ui.opacity, ui.signed],
+        "outputs": [ui.gallery, ui.top5, ui.summary, ui.first, ui.second, ui.compare],
+        "validator": admit(handlers.on_run),
         **model,
+    }
+    run_event = ui.run.click(**run, api_name="explain")
+    for trigger in (ui.target.select, ui.layer.select, ui.refs.release):  # quick re-runs: the fast methods
+        trigger(**run, **PRIVATE)
+    ui.top5.select(handlers.on_top5_pick, None, ui.target, queue=False, **PRIVATE).then(**run, **PRIVATE)
+    ui.earlier.click(handlers.on_earlier_layer, [ui.backbone, ui.layer], ui.layer, queue=False, **PRIVATE).then(
+        **run, **PRIVATE
     )
-    run_event.success(lambda: ([], None), None, [ui.table, ui.curves], show_progress="hidden", api_visibility="private")
+    run_event.success(lambda: ([], None), None, [ui.table, ui.curves], show_progress="hidden", **PRIVATE)
     score_event = ui.score.click(
         handlers.on_metrics,
         [ui.cmap, ui.opacity, ui.signed],
@@ -155,7 +160,7 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
         validator=admit(handlers.on_metrics),
         **model,
     )
-    ui.stop.click(handlers.on_stop, None, None, cancels=[run_event, score_event], queue=False, api_visibility="private")
+    ui.stop.click(handlers.on_stop, None, None, cancels=[score_event], queue=False, **PRIVATE)
 
 
 def wire_display(ui: SimpleNamespace) -> None:
@@ -170,6 +175,8 @@ def wire_display(ui: SimpleNamespace) -> None:
         queue=False,
         api_name="finer_gamma",
     )
+    for control in (ui.cmap, ui.signed):
+        control.change(legend, [ui.cmap, ui.signed], ui.legend, queue=False, **PRIVATE)
     for control in display:
         control.change(
             display_handlers.on_display,
@@ -187,7 +194,10 @@ def wire_display(ui: SimpleNamespace) -> None:
             concurrency_id="display",
             api_visibility="private",
         )
-    ui.download.click(display_handlers.on_download, [ui.cmap, ui.opacity], ui.download_file, api_name="download")
+    download_event = ui.download.click(
+        display_handlers.on_download, [ui.cmap, ui.opacity], ui.download_file, api_name="download"
+    )
+    download_event.success(display_handlers.reveal, None, ui.download_file, queue=False, **PRIVATE)
 
 
 def build() -> gr.Blocks:
@@ -202,7 +212,7 @@ def build() -> gr.Blocks:
                 results_column(ui, default)
                 evidence_panels(ui)
         with gr.Tab("Learn"):
-            learn_tab()
+            learn.learn_tab()
         wire_model_calls(ui)
         wire_display(ui)
         demo.unload(handlers.on_unload)
@@ -218,6 +228,7 @@ def serve(**launch_options: Any) -> gr.Blocks:
     demo = build()
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
         show_error=True,
+        css_paths=[ASSETS.parent / "studio" / "canvas.css"],
         max_file_size=MAX_UPLOAD,
         ssr_mode=False,
         app_kwargs={"middleware": [Middleware(RequestSizeLimit)]},

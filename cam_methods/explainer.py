@@ -38,6 +38,7 @@ from .finer import (
 from .images import load_image
 from .prompts import TargetView, prompt_targets
 from .registry import METHODS
+from .scoring import Cancelled
 from .targets import class_targets
 
 Tensor = torch.Tensor
@@ -65,6 +66,7 @@ def explain(
     prompts: Sequence[str] | None = None,
     compare_prompts: Sequence[str] | None = None,
     skip_inapplicable: bool = False,
+    keep_finished: bool = False,
     **deprecated: Any,
 ) -> Explanation:
     """Explain ``image`` with every method in ``methods`` from a single forward pass.
@@ -77,7 +79,9 @@ def explain(
     model calls. On a CLIP backbone the targets are ``prompts`` (one Explanation each, in ``.per_prompt``)
     and Finer-CAM compares against ``compare_prompts`` (default: the nearest zero-shot class prompts).
     Methods that cannot run at this layer raise :class:`MethodNotApplicable`, or with
-    ``skip_inapplicable=True`` are listed with the reason in ``Explanation.skipped``.
+    ``skip_inapplicable=True`` are listed with the reason in ``Explanation.skipped``. A cancel raises
+    :class:`Cancelled`, or with ``keep_finished=True`` returns the maps done so far and lists the rest in
+    ``Explanation.unfinished``.
     """
     finer_gamma = _renamed_gamma(finer_gamma, deprecated)
     if isinstance(backbone, str):
@@ -94,7 +98,7 @@ def explain(
     evidence = capture(backbone, input_tensor, choose, layer)
     run = _Run(
         backbone, input_tensor, geometry, picture, methods, skipped, finer_gamma, finer_weighting,
-        time.perf_counter() - started, dict(options or {}), progress, cancel,
+        time.perf_counter() - started, dict(options or {}), progress, cancel, keep_finished,
     )  # fmt: skip
     if prompting is None:
         probs = evidence.output[0].float().softmax(dim=-1)
@@ -118,6 +122,7 @@ class _Run:
     options: Mapping[str, Mapping[str, Any]]
     progress: Callable[[float, str], None] | None
     cancel: Callable[[], bool] | None
+    keep_finished: bool
 
     def explanation(self, view: TargetView) -> Explanation:
         head = self.backbone.head_weights(view.evidence.layer)
@@ -132,9 +137,15 @@ class _Run:
             progress=self.progress,
             cancel=self.cancel,
         )
-        maps, raw_maps, timings = {}, {}, {}
-        for method_id in self.methods:
-            raw_maps[method_id], maps[method_id], timings[method_id] = build_map(METHODS[method_id], context)
+        maps, raw_maps, timings, unfinished = {}, {}, {}, ()
+        for number, method_id in enumerate(self.methods):
+            try:
+                raw_maps[method_id], maps[method_id], timings[method_id] = build_map(METHODS[method_id], context)
+            except Cancelled:
+                if not self.keep_finished:
+                    raise
+                unfinished = tuple(self.methods[number:])
+                break
         return Explanation(
             backbone=self.backbone,
             input_tensor=self.input_tensor,
@@ -153,6 +164,7 @@ class _Run:
             layer=view.evidence.layer,
             image=self.picture,
             skipped=dict(self.skipped),
+            unfinished=unfinished,
         )
 
 

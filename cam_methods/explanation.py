@@ -40,6 +40,8 @@ class Explanation:
     - ``finer_gamma``: the Finer-CAM strength γ of the Finer maps;
     - ``timings[id]``: seconds to build that map from the shared capture; ``capture_seconds``: the pass;
     - ``skipped[id]``: why a requested method was not run (``explain(..., skip_inapplicable=True)``);
+    - ``unfinished``: the requested methods a cancel stopped before their map was done
+      (``explain(..., keep_finished=True)``; the finished maps are kept);
     - CLIP: ``target`` is a prompt, ``probs`` the zero-shot softmax over the class prompts, and
       ``per_prompt[prompt]`` one Explanation per prompt, all from the same capture.
     """
@@ -61,6 +63,7 @@ class Explanation:
     layer: str = field(default="")
     image: Image.Image | None = None
     skipped: dict[str, str] = field(default_factory=dict)
+    unfinished: tuple[str, ...] = ()
     metric_cache: dict[tuple, Any] = field(default_factory=dict, repr=False)
     per_prompt: dict[str, Explanation] = field(default_factory=dict, repr=False)
 

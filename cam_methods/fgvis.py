@@ -137,7 +137,11 @@ def optimise_mask(
             optimiser.step()
             with torch.no_grad():
                 mask.clamp_(0, 1)
-            report(progress, (step + 1) / settings.steps, f"FGVis: step {step + 1} of {settings.steps}")
+            report(
+                progress,
+                (step + 1) / settings.steps,
+                f"FGVis: step {step + 1} (at most {settings.steps}; stops once the loss settles)",
+            )
             if converged(losses, settings):
                 break
     final_mask = mask.detach()

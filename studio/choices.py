@@ -52,6 +52,17 @@ def default_methods() -> list[str]:
     return [method_id for method_id in DEFAULT_METHODS if method_id in METHODS]
 
 
+def preset(keep) -> list[str]:
+    return [method_id for method_id, info in METHODS.items() if keep(info)]
+
+
+PRESETS = {  # name → the methods it ticks
+    "Fast": default_methods(),
+    "All gradient (no extra passes)": preset(lambda info: not info.slow),
+    "Everything (slow methods too)": list(METHODS),
+}
+
+
 def target_choices(backbone: Backbone, first: list[int]) -> list[tuple[str, str]]:
     """The target dropdown as (label, value): top-1, then the classes ``first`` (the top-5), then every other
     class once. Values are class indices as strings, since ImageNet repeats a few label names."""

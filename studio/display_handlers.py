@@ -75,6 +75,11 @@ def on_compare(first: str | None, second: str | None, cmap: str, opacity: float,
         return views.compare_pair(session, tiles_of(session.explanation), first, second, display)
 
 
+def reveal() -> dict:
+    """Show a box that stays hidden until it has something (the validated image, the download)."""
+    return gr.update(visible=True)
+
+
 @friendly_errors
 def on_download(cmap: str, opacity: float, request: gr.Request) -> Any:
     """One zip of the shown run (the CLI's format)."""

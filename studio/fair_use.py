@@ -29,7 +29,7 @@ from .limits import MAX_JOBS_PER_SESSION
 
 GRANT_WINDOW_S = 0.1  # a granted job joins Gradio's pending set within this time (it is the next statement)
 GRANT_MEMORY = 10_000  # sessions whose last grant is remembered
-INJECTED = ("request", "progress")  # parameters Gradio fills itself, not input components
+INJECTED = ("request", "progress", "event")  # parameters Gradio fills itself, not input components
 BUSY = (
     f"You already have {MAX_JOBS_PER_SESSION} jobs waiting or running; please wait for them to finish "
     "(or press Stop) before asking for another."

@@ -1,10 +1,13 @@
-"""The Learn tab's content: every method's formula and paper, read from the registry (the HiResCAM toy
-demonstration is in :mod:`.toy`)."""
+"""The Learn tab: every method's formula and paper, read from the registry, and the HiResCAM toy
+demonstration (computed in :mod:`.toy`)."""
 
 from __future__ import annotations
 
+import gradio as gr
+
 from cam_methods import METHODS
 
+from . import toy
 from .choices import method_label
 
 FAMILY_NOTES = {
@@ -24,3 +27,11 @@ def methods_table() -> str:
         cells = [method_label(info.id), family, f"`{info.formula}`", info.paper]
         rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(rows)
+
+
+def learn_tab() -> None:
+    """The tab's components: the method table, then the HiResCAM flatten + linear demonstration."""
+    gr.Markdown(methods_table(), elem_id="methods_table")
+    gr.Markdown("### Why HiResCAM? A flatten + linear model")
+    gr.Gallery(toy.demonstration(), columns=3, height="auto", elem_id="hirescam_demo")
+    gr.Markdown(toy.EXPLANATION)

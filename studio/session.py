@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from cam_methods import Explanation
+from model_zoo import DEFAULT_BACKBONE
 
 from .files import SessionFiles
 from .limits import DISK_BUDGET_BYTES, MAX_SESSIONS, MAX_SESSIONS_WITH_RESULTS, RESULTS_IDLE_SECONDS
@@ -38,7 +39,9 @@ class Session:
     lock: threading.Lock = field(default_factory=threading.Lock)
     image: Image.Image | None = None
     image_source: str | None = None
+    backbone: str = DEFAULT_BACKBONE
     explanation: Explanation | None = None
+    stale: tuple[str, ...] = ()
     started: int = 0
     shown: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
@@ -53,14 +56,24 @@ class Session:
             self.started += 1
             return self.started, self.stop
 
-    def install(self, run: int, explanation: Explanation) -> bool:
-        """Make ``explanation`` the session's results if ``run`` is still the latest begun; else False."""
+    def install(self, run: int, explanation: Explanation, stale: tuple[str, ...] = ()) -> bool:
+        """Make ``explanation`` the session's results if ``run`` is still the latest begun; else False.
+        ``stale`` names the slow methods a quick re-run left out: the page marks them out of date."""
         with self.lock:
             if run != self.started:
                 return False
-            self.explanation, self.shown, self.note = explanation, run, ""
+            self.explanation, self.shown, self.note, self.stale = explanation, run, "", stale
             self.files.forget_all_but(lambda key: key[0] in (run, IMAGE_FILES))
             return True
+
+    def has_results(self) -> bool:
+        with self.lock:
+            return self.explanation is not None
+
+    def shows_backbone(self, name: str) -> bool:
+        """Whether the session's results were computed with backbone ``name``."""
+        with self.lock:
+            return self.explanation is not None and self.explanation.backbone.name == name
 
     def current(self, run: int) -> bool:
         """Whether results of ``run`` may still be shown (no later run has begun)."""
@@ -70,7 +83,7 @@ class Session:
         """Forget the results and delete every file (a new image or backbone, or the store's bounds); a run
         still computing is asked to stop and will not be installed."""
         with self.lock:
-            self.explanation, self.note = None, note
+            self.explanation, self.note, self.stale = None, note, ()
             self.stop.set()
             self.started += 1
             self.shown = self.started

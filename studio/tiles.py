@@ -1,4 +1,5 @@
-"""The tiles of a run: one per map on the page, in page order, with its label and caption.
+"""The tiles of a run: one per map on the page, in page order (a Finer variant right after its base), with
+its label and caption.
 
 On CLIP every prompt has a row of maps, so a tile's key is ``"<method id>@<prompt number>"``; elsewhere
 it is the method id. Handlers compute the tiles once per event and pass them on.
@@ -8,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cam_methods import Explanation, cached_faithfulness
-
-from .choices import method_label
+from cam_methods import METHODS, Explanation, cached_faithfulness
 
 
 @dataclass(frozen=True)
@@ -33,24 +32,42 @@ def tiles_of(explanation: Explanation | None) -> list[Tile]:
     if explanation is None:
         return []
     if not explanation.per_prompt:
-        return [Tile(method_id, explanation, method_id) for method_id in explanation.method_ids]
+        return [Tile(method_id, explanation, method_id) for method_id in page_order(explanation.method_ids)]
     return [
         Tile(f"{method_id}@{number}", part, method_id, prompt)
         for number, (prompt, part) in enumerate(explanation.per_prompt.items(), start=1)
-        for method_id in part.method_ids
+        for method_id in page_order(part.method_ids)
     ]
+
+
+def page_order(method_ids: list[str]) -> list[str]:
+    """The methods in the order chosen, except that a Finer variant comes right after its base when both are
+    there, so that the two are compared side by side."""
+    chosen = set(method_ids)
+    followers = {METHODS[m].base: m for m in method_ids if METHODS[m].family == "finer" and METHODS[m].base in chosen}
+    ordered = []
+    for method_id in method_ids:
+        if method_id in followers.values():
+            continue
+        ordered.append(method_id)
+        if method_id in followers:
+            ordered.append(followers[method_id])
+    return ordered
 
 
 def tile_label(tile: Tile) -> str:
     """``"Grad-CAM"``, or ``"“a cat” · Grad-CAM"`` for a prompt's map."""
-    name = method_label(tile.method_id)
+    name = METHODS[tile.method_id].name
     return name if tile.prompt is None else f"“{tile.prompt}” · {name}"
 
 
 def caption(tile: Tile) -> str:
-    """``"Grad-CAM · 1.2 ms"``, then ``" · del 0.12↓ · ins 0.56↑ · RD@5% 0.08↑"`` once the map is scored
+    """``"Grad-CAM · 1.2 ms"`` (a Finer variant of a slow method adds ``" · reuses Score-CAM's passes"``: its
+    time is only the recombination), then ``" · del 0.12↓ · ins 0.56↑ · RD@5% 0.08↑"`` once the map is scored
     (a slider move makes new Finer maps, which show no numbers until "Score faithfulness" is pressed again)."""
-    text = f"{tile_label(tile)} · {tile.explanation.timings[tile.method_id] * 1000:.1f} ms"
+    info = METHODS[tile.method_id]
+    reuses = f" · reuses {METHODS[info.base].name}'s passes" if info.base and METHODS[info.base].slow else ""
+    text = f"{tile_label(tile)}{reuses} · {tile.explanation.timings[tile.method_id] * 1000:.1f} ms"
     scores = cached_faithfulness(tile.explanation, tile.method_id)
     if scores is None:
         return text

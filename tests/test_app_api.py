@@ -68,19 +68,22 @@ def test_predict_lists_the_fine_grained_top5(client, chelsea_path):
 def test_explain_then_slider_changes_only_finer_maps(client, chelsea_path):
     gallery, _, summary, *_ = explain(client, chelsea_path)
     assert [item["caption"].split(" · ")[0] for item in gallery] == [
-        "Grad-CAM", "HiResCAM", "Finer-Grad-CAM", "Abs-CAM (phase 1)"
-    ]  # fmt: skip
+        "Grad-CAM",
+        "Finer-Grad-CAM",
+        "HiResCAM",
+        "Abs-CAM (phase 1)",
+    ]  # fmt: skip  (a Finer variant right after its base)
     assert "tiger cat" in summary and "Egyptian cat" in summary
     before = [Image.open(item["image"]).tobytes() for item in gallery]
     moved, moved_summary, compared = client.predict(
         1.5, "jet", 0.5, False, "gradcam", "finer-gradcam", api_name="/finer_gamma"
     )
     assert Image.open(compared[1]["image"] if isinstance(compared[1], dict) else compared[1]).tobytes() == (
-        Image.open(moved[2]["image"]).tobytes()
+        Image.open(moved[1]["image"]).tobytes()
     )  # the compare slider's Finer side follows the slider
     after = [Image.open(item["image"]).tobytes() for item in moved]
     changed = [b != a for b, a in zip(before, after, strict=True)]
-    assert changed == [False, False, True, False]
+    assert changed == [False, True, False, False]
     assert "γ = 1.50" in moved_summary
 
 
@@ -128,12 +131,12 @@ def test_faithfulness_button_fills_captions_table_and_curves_and_the_slider_does
     numbers = r"del (\d\.\d{3})↓ · ins (\d\.\d{3})↑ · RD@5% (-?\d\.\d{3})↑$"
     from_captions = [[float(v) for v in re.search(numbers, item["caption"]).groups()] for item in gallery]
     assert table["headers"] == ["map", "deletion AUC ↓", "insertion AUC ↑", "RD@5% ↑"]
-    assert [row[0] for row in table["data"]] == ["Grad-CAM", "Layer-CAM", "Finer-Grad-CAM (γ = 0.60)"]
+    assert [row[0] for row in table["data"]] == ["Grad-CAM", "Finer-Grad-CAM (γ = 0.60)", "Layer-CAM"]
     assert [[float(v) for v in row[1:]] for row in table["data"]] == from_captions
     assert plot is not None
     moved, *_ = client.predict(1.5, "jet", 0.5, False, None, None, api_name="/finer_gamma")
     scored = [re.search(numbers, item["caption"]) is not None for item in moved]
-    assert scored == [True, True, False]  # the new Finer map is not scored until the button is pressed again
+    assert scored == [True, False, True]  # the new Finer map is not scored until the button is pressed again
 
 
 def test_clip_prompts_give_a_row_each_and_a_folder_each_in_the_download(client, chelsea_path):
