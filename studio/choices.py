@@ -117,3 +117,11 @@ def check_display(cmap: str, opacity: float, signed: bool) -> tuple[str, float, 
     if cmap not in COLORMAPS:
         raise ValueError(f"unknown colormap {cmap!r}; choose one of {', '.join(COLORMAPS)}")
     return cmap, check_opacity(opacity), bool(signed)
+
+
+def check_pair(first: object, second: object) -> tuple[str | None, str | None]:
+    """The compare slider's two map names from the page or the API: each a string or empty, else a ValueError."""
+    for side in (first, second):
+        if side is not None and not isinstance(side, str):
+            raise ValueError(f"the maps to compare must be given by name, not {type(side).__name__}")
+    return first, second  # type: ignore[return-value]

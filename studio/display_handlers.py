@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from . import views
-from .choices import check_display, parse_gamma
+from .choices import check_display, check_pair, parse_gamma
 from .errors import friendly_errors
 from .handlers import visitor
 from .session import STORE
@@ -30,6 +30,7 @@ def on_gamma(
     """New Finer-CAM strength: only the Finer maps are recombined and redrawn (gallery and compare slider);
     no model call. γ is rounded to the slider's step, so a session draws at most one picture per step."""
     gamma, display = parse_gamma(finer_gamma), check_display(cmap, opacity, signed)
+    first, second = check_pair(first, second)
     session = visitor(request)
     with session.lock:
         if not session.current(session.shown):
@@ -53,7 +54,7 @@ def on_gamma(
 @friendly_errors
 def on_display(cmap: str, opacity: float, signed: bool, first: str | None, second: str | None, request: gr.Request):
     """New colormap, opacity or raw/ReLU choice: redraw from the stored maps."""
-    display = check_display(cmap, opacity, signed)
+    display, (first, second) = check_display(cmap, opacity, signed), check_pair(first, second)
     session = visitor(request)
     with session.lock:
         if not session.current(session.shown):
@@ -67,7 +68,7 @@ def on_display(cmap: str, opacity: float, signed: bool, first: str | None, secon
 @friendly_errors
 def on_compare(first: str | None, second: str | None, cmap: str, opacity: float, signed: bool, request: gr.Request):
     """The two chosen maps on the before/after slider."""
-    display = check_display(cmap, opacity, signed)
+    display, (first, second) = check_display(cmap, opacity, signed), check_pair(first, second)
     session = visitor(request)
     with session.lock:
         if not session.current(session.shown):
