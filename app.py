@@ -21,6 +21,7 @@ from studio.fair_use import admit
 from studio.legend import legend
 from studio.limits import GAMMA_STEP, MAX_UPLOAD, QUEUE_SIZE
 from studio.memory import limit_malloc_arenas
+from studio.pacing import DisplayPacing
 from studio.request_limit import RequestSizeLimit
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -224,14 +225,15 @@ def serve(**launch_options: Any) -> gr.Blocks:
 
     Every model-calling event is in the ``MODEL_CALLS`` group, limited to one at a time (a 2-vCPU Space); the
     display events (colormap, opacity, compare) have their own group and the Finer slider skips the queue.
-    Request bodies other than uploads are capped before they are parsed (:mod:`studio.request_limit`)."""
+    Request bodies other than uploads are capped before they are parsed (:mod:`studio.request_limit`), and a
+    session's display requests are paced (:mod:`studio.pacing`)."""
     demo = build()
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
         show_error=True,
         css_paths=[ASSETS.parent / "studio" / "canvas.css"],
         max_file_size=MAX_UPLOAD,
         ssr_mode=False,
-        app_kwargs={"middleware": [Middleware(RequestSizeLimit)]},
+        app_kwargs={"middleware": [Middleware(RequestSizeLimit), Middleware(DisplayPacing)]},  # outer first
         **launch_options,
     )
     return demo

@@ -24,3 +24,7 @@ GAMMA_STEP = 0.05  # the slider's step: γ is rounded to it, so a session has at
 # Requests: uploads are capped by Gradio; every other request body by us, before it is parsed.
 MAX_UPLOAD = "20mb"
 MAX_REQUEST_BYTES = 1 * MB  # JSON bodies: 8 prompts of 200 characters need a few KB
+
+# CPU of the display events (slider, colormap, compare), which skip the queue: each costs Gradio ~17 ms.
+DISPLAY_INTERVAL_S = 0.05  # a session's display requests start at most 20 a second (a drag needs fewer)
+DISPLAY_MAX_WAIT_S = 2.0  # a request that would wait longer than this for its turn gets HTTP 429

@@ -3,6 +3,7 @@ bodies, and a γ flood that leaves no copies in Gradio's cache. Traffic goes to 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -18,6 +19,7 @@ from gradio.utils import get_upload_folder
 from gradio_client import Client, handle_file
 
 from studio.limits import MAX_REQUEST_BYTES
+from studio.pacing import DisplayPacing
 from studio.session import STORE
 
 DISPLAY = ("jet", 0.5, False)
@@ -122,3 +124,40 @@ def test_a_gamma_flood_adds_no_copies_to_gradios_cache(url, chelsea_path):
     session_files = STORE.get(client.session_hash).files
     assert added <= session_files.bytes + 1_000_000  # only the session's own files, each written once
     assert len(list(session_files.folder.iterdir())) <= 1 + 41
+
+
+def gamma_body(session_hash: str, gamma: float) -> dict:
+    return {"data": [gamma, *DISPLAY, None, None], "session_hash": session_hash}
+
+
+def post_gamma(url: str, session_hash: str, gamma: float) -> int:
+    return httpx.post(f"{url}gradio_api/run/finer_gamma", json=gamma_body(session_hash, gamma), timeout=60).status_code
+
+
+async def flood_gamma(url: str, session_hash: str, moves: int) -> list[int]:
+    """``moves`` slider requests of one session, all sent at once."""
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=moves), timeout=120) as client:
+        posts = [client.post(f"{url}gradio_api/run/finer_gamma", json=gamma_body(session_hash, step / moves))
+                 for step in range(moves)]  # fmt: skip
+        return [answer.status_code for answer in await asyncio.gather(*posts)]
+
+
+def test_one_sessions_gamma_flood_is_paced_and_other_sessions_are_not(url, chelsea_path):
+    flooder, neighbour = (Client(url, analytics_enabled=False, verbose=False) for _ in range(2))
+    for client in (flooder, neighbour):
+        client.predict(*explain_args(chelsea_path, ["gradcam", "finer-gradcam"]), api_name="/explain")
+    statuses = asyncio.run(flood_gamma(url, flooder.session_hash, 200))
+    # 200 moves at once: the first ~40 wait their 0.05 s turns (2 s at most), the rest are refused with 429.
+    assert statuses.count(429) >= 50 and set(statuses) == {200, 429}, statuses
+    # A drag waits for each answer before the next move: never refused, even right after the flood.
+    assert [post_gamma(url, neighbour.session_hash, step / 10) for step in range(10)] == [200] * 10
+    assert [post_gamma(url, flooder.session_hash, step / 10) for step in range(10)] == [200] * 10
+
+
+def test_display_turns_are_booked_one_interval_apart_and_refusals_book_nothing():
+    pacing = DisplayPacing(app=None, interval=0.05, max_wait=0.12)
+    waits = [pacing.reserve("a", now=100.0) for _ in range(4)]
+    assert waits == pytest.approx([0.0, 0.05, 0.10, 0.15])  # the 4th is past max_wait: refused
+    assert pacing.reserve("a", now=100.0) == pytest.approx(0.15)  # the refusal did not push the queue back
+    assert pacing.reserve("b", now=100.0) == 0.0  # another session has its own turns
+    assert pacing.reserve("a", now=101.0) == 0.0  # turns in the past do not delay a later request
