@@ -104,8 +104,8 @@ def choose_layer(found: ProbeResult, layer: str | None) -> str:
             "pass layer= with the name of the module to explain"
         )
     raise ValueError(
-        f"cannot choose a layer: the class score's gradient reaches none of {candidate_names(blocks)}; "
-        "pass layer= with the module to explain"
+        f"cannot choose a layer: the top class score's gradient is zero on the grid of every candidate "
+        f"({candidate_names(blocks)}), as with a classifier initialised to zero; pass layer= with the module to explain"
     )
 
 
