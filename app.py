@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from cam_methods.finer import DEFAULT_GAMMA, DEFAULT_REFERENCES
 from cam_methods.render import COLORMAPS
 from model_zoo import DEFAULT_BACKBONE, Backbone, load_backbone
-from studio import display_handlers, faithfulness_panel, handlers, learn, toy
+from studio import any_model, display_handlers, faithfulness_panel, handlers, learn, toy
 from studio.choices import MAX_GAMMA, TOP1, backbone_choices, default_methods, method_choices, target_choices
 from studio.fair_use import admit
 from studio.limits import GAMMA_STEP, MAX_UPLOAD, QUEUE_SIZE
@@ -39,6 +39,7 @@ def input_column(default: Backbone) -> SimpleNamespace:
     ui.preview = gr.Image(label="Validated image", interactive=False, height=240, elem_id="preview")
     gr.Examples(EXAMPLES, inputs=ui.image, label="Examples", elem_id="examples")
     ui.backbone = gr.Dropdown(backbone_choices(), value=DEFAULT_BACKBONE, label="Backbone", elem_id="backbone")
+    ui.model_id = any_model.model_id_box()
     ui.methods = gr.CheckboxGroup(method_choices(), value=default_methods(), label="Methods", elem_id="methods")
     ui.target = gr.Dropdown(
         target_choices(default, []),
@@ -127,6 +128,8 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
         validator=admit(handlers.on_backbone),
         **model,
     )
+    if any_model.allowed():
+        ui.model_id.submit(any_model.on_model_id, ui.model_id, ui.backbone, api_name="model_id", **model)
     backbone_event.success(handlers.on_image, [ui.image, ui.backbone], image_outputs, api_visibility="private", **model)
     ui.image.change(
         handlers.on_image,

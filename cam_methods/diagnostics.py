@@ -24,20 +24,21 @@ GRADCAM_LIKE = {"gradcam"}
 def diagnose(info: MethodInfo, raw: Tensor, input_map: np.ndarray, evidence: Evidence) -> str | None:
     """One sentence saying why the map of ``info`` is blank or noise, or None when it shows something."""
     A, G = evidence.activations, evidence.gradients[0]
-    uses_gradient = info.pure is not None and info.class_specific and not info.uses_head_weights
-    if not torch.isfinite(A).all():
+    on_grid = tuple(raw.shape) == tuple(A.shape[1:])  # FGVis's mask is on the input grid and ignores the layer
+    uses_gradient = on_grid and info.pure is not None and info.class_specific and not info.uses_head_weights
+    if on_grid and not torch.isfinite(A).all():
         return "the layer's activations are not finite (NaN or infinity), so no map can be drawn"
     if uses_gradient and not torch.isfinite(G).all():
         return "the gradient at this layer is not finite (NaN or infinity), so no map can be drawn"
     if not (torch.isfinite(raw).all() and np.isfinite(input_map).all()):
         return "the map is not finite (NaN or infinity) at this layer; choose another layer"
-    if A.dim() == 3 and A.shape[1] * A.shape[2] == 1:
+    if on_grid and A.shape[1] * A.shape[2] == 1:
         return "the layer's output is not spatial (a 1×1 grid), so the map cannot vary over the image"
     if uses_gradient and not G.any():
         return "the gradient did not reach this layer: the class score does not depend on its output here"
     if float(input_map.max(initial=0.0)) == 0.0:
         return _why_nothing_is_left(info, raw, G)
-    if uses_gradient and A.dim() == 3 and _cancels(raw, A, G):
+    if uses_gradient and _cancels(raw, A, G):
         return (
             "the terms of this map cancel out to rounding noise at this layer (as they do where the output "
             "feeds a LayerNorm); choose another layer"

@@ -48,9 +48,13 @@ def tile_label(tile: Tile) -> str:
 
 
 def caption(tile: Tile) -> str:
-    """``"Grad-CAM · 1.2 ms"``, then ``" · del 0.12↓ · ins 0.56↑ · RD@5% 0.08↑"`` once the map is scored
-    (a slider move makes new Finer maps, which show no numbers until "Score faithfulness" is pressed again)."""
+    """``"Grad-CAM · 1.2 ms"``, then ``" · ⚠ <why>"`` when the map is blank or noise (its diagnosis), then
+    ``" · del 0.12↓ · ins 0.56↑ · RD@5% 0.08↑"`` once the map is scored (a slider move makes new Finer maps,
+    which show no numbers until "Score faithfulness" is pressed again)."""
     text = f"{tile_label(tile)} · {tile.explanation.timings[tile.method_id] * 1000:.1f} ms"
+    why = tile.explanation.diagnosis(tile.method_id)
+    if why:
+        text = f"{text} · ⚠ {why}"
     scores = cached_faithfulness(tile.explanation, tile.method_id)
     if scores is None:
         return text
