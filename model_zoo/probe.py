@@ -24,14 +24,12 @@ PROBE_SEED = 0
 
 @dataclass(frozen=True)
 class LayerReport:
-    """What the probe saw of one module: its output's shape and layout, and whether the gradient reached it.
-
-    ``order`` is the position at which the module finished during the forward pass (0 first)."""
+    """What the probe saw of one module: its output's shape and layout, whether the gradient reached its
+    grid, and whether it is a block worth offering as a layer (:func:`is_block`)."""
 
     name: str
     shape: tuple[int, ...]
     grid: Grid
-    order: int
     reached: bool
     block: bool
 
@@ -81,11 +79,10 @@ def probe(model: nn.Module, input_size: tuple[int, int]) -> ProbeResult:
             name=name,
             shape=tuple(outputs[name].shape),
             grid=grid,
-            order=order,
             reached=_reached(grid, gradient, input_size),
             block=is_block(name, named[name], named),
         )
-        for order, ((name, grid), gradient) in enumerate(zip(grids.items(), gradients, strict=True))
+        for (name, grid), gradient in zip(grids.items(), gradients, strict=True)
     }
     kept = {name: outputs[name].detach() for name in grids}
     return ProbeResult(layers, kept, logits.detach(), isinstance(output, torch.Tensor))
@@ -105,7 +102,7 @@ def _forward(model: nn.Module, input_size: tuple[int, int], outputs: dict, calls
         return hook
 
     generator = torch.Generator().manual_seed(PROBE_SEED)
-    device = next(model.parameters()).device
+    device = next(model.parameters(), torch.empty(0)).device
     x = torch.randn(1, 3, *input_size, generator=generator).to(device).requires_grad_(True)
     handles = [module.register_forward_hook(keep(name)) for name, module in model.named_modules() if name]
     try:

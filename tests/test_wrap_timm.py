@@ -40,15 +40,11 @@ TIMM_CASES = {
     "legacy_xception": ((80, 112), {}, "bn4", "nchw"),
     "vgg11": (CNN, {"mlp_ratio": 0.0625}, "features", "nchw"),
     "ghostnet_050": (CNN, {}, "blocks.9", "nchw"),
-    "repvit_m0_9": (CNN, {}, "stages.3", "nchw"),
-    "mobileone_s0": (CNN, {}, "stages.3", "nchw"),
     "rexnet_100": (CNN, {}, "features.16", "nchw"),
     "dla46_c": (CNN, {}, "level5", "nchw"),
-    "hrnet_w18_small": (CNN, {}, "final_layer.1", "nchw"),
     "cs3darknet_focus_s": (CNN, {}, "stages.3", "nchw"),
     "ese_vovnet19b_slim_dw": (CNN, {}, "stages.3", "nchw"),
     "hgnetv2_b0": (CNN, {}, "stages.3", "nchw"),
-    "inception_next_atto": (CNN, {}, "stages.3", "nchw"),
     "mambaout_femto": (CNN, {}, "stages.3", "nhwc"),
     "starnet_s050": (CNN, {}, "norm", "nchw"),
     "edgenext_xx_small": (CNN, {}, "stages.3", "nchw"),
@@ -62,7 +58,6 @@ TIMM_CASES = {
     "vit_tiny_patch16_224": ((64, 96), {"img_size": (64, 96)}, "blocks.10", tokens(1, 16)),
     "deit_tiny_distilled_patch16_224": ((64, 96), {"img_size": (64, 96)}, "blocks.10", tokens(2, 16)),
     "vit_small_patch14_reg4_dinov2": ((56, 56), {"img_size": 56, "depth": 4}, "blocks.2", tokens(5, 14)),
-    "vit_pwee_patch16_reg1_gap_256": ((64, 64), {"img_size": 64, "depth": 4}, "blocks.3", tokens(1, 16)),
     "beit_base_patch16_224": ((64, 64), {"img_size": 64, "depth": 2}, "blocks.1", tokens(1, 16)),
     "eva02_tiny_patch14_224": ((56, 56), {"img_size": 56}, "blocks.11", tokens(1, 14)),
     "swin_tiny_patch4_window7_224": ((64, 64), {"img_size": 64, "window_size": 4}, "norm", "nhwc"),
@@ -81,7 +76,6 @@ TIMM_CASES = {
     "hiera_tiny_224": ((64, 64), {"img_size": 64}, "blocks.11", tokens(0, 32)),
     "mixer_s32_224": ((64, 64), {"img_size": 64}, "norm", tokens(0, 32)),
     "resmlp_12_224": ((64, 64), {"img_size": 64}, "norm", tokens(0, 16)),
-    "sequencer2d_s": ((64, 64), {"img_size": 64}, "norm", "nhwc"),
 }
 
 # architectures that cannot work with wrap(model), and why (the README's coverage table lists the same)
