@@ -17,7 +17,7 @@ import timm
 from .backbone import Backbone
 from .hub import download_or_explain
 from .preprocess import Preprocess
-from .registry import BackboneUnavailable, register_model_id_prefix
+from .registry import BackboneUnavailable, register_model_id_prefix, unloadable_weights
 from .timm_models import load_timm_model
 from .wrap import wrap
 
@@ -35,7 +35,12 @@ def load_timm_id(model_id: str, weights: str | None, random_weights: bool) -> Ba
     if random_weights:
         model = timm.create_model(model_id, pretrained=False)
     else:
-        model = load_timm_model(model_id, name, f"timm {model_id}", weights)
+        try:
+            model = load_timm_model(model_id, name, f"timm {model_id}", weights)
+        except BackboneUnavailable:
+            raise
+        except Exception as error:  # noqa: BLE001  (only a local checkpoint gets here: wrong or corrupt file)
+            raise unloadable_weights(f"timm {model_id}", weights, error) from error
     return wrap(model, name=name + (" (random weights)" if random_weights else ""))
 
 

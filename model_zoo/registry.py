@@ -105,11 +105,16 @@ def build(spec: BackboneSpec, weights: str | None) -> Backbone:
     except BackboneUnavailable:
         raise
     except Exception as error:  # noqa: BLE001  (wrong architecture, corrupt file, unpickling: all one message)
-        raise BackboneUnavailable(
-            f"The weights file configured for {spec.display_name} does not load into it.",
-            f"For the operator: {os.path.basename(weights)!r} does not load into {spec.display_name} "
-            f"({type(error).__name__}); check that it is a checkpoint of this architecture.",
-        ) from error
+        raise unloadable_weights(spec.display_name, weights, error) from error
+
+
+def unloadable_weights(display_name: str, weights: str, error: Exception) -> BackboneUnavailable:
+    """The BackboneUnavailable for a local weights file that does not load into ``display_name``."""
+    return BackboneUnavailable(
+        f"The weights file configured for {display_name} does not load into it.",
+        f"For the operator: {os.path.basename(weights)!r} does not load into {display_name} "
+        f"({type(error).__name__}); check that it is a checkpoint of this architecture.",
+    )
 
 
 def build_random(spec: BackboneSpec) -> Backbone:

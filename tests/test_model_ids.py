@@ -49,6 +49,14 @@ def test_a_local_checkpoint_replaces_the_hub_for_a_timm_id(tmp_path):
         assert torch.equal(loaded.model.state_dict()[name], tensor), name
 
 
+def test_a_checkpoint_of_another_architecture_is_one_sentence(tmp_path):
+    path = tmp_path / "other.pth"
+    torch.save({"nothing": torch.zeros(1)}, path)
+    with pytest.raises(BackboneUnavailable) as caught:
+        load_backbone(f"timm/{TINY_TIMM}", weights=str(path))
+    assert caught.value.message == f"The weights file configured for timm {TINY_TIMM} does not load into it."
+
+
 def test_the_cli_takes_a_timm_id(tmp_path, chelsea_path, capsys):
     path = tmp_path / "resnet10t.pth"
     torch.save(timm.create_model(TINY_TIMM, pretrained=False).state_dict(), path)
