@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from cam_methods.finer import DEFAULT_GAMMA, DEFAULT_REFERENCES
 from cam_methods.render import COLORMAPS
 from model_zoo import DEFAULT_BACKBONE, Backbone, load_backbone
-from studio import display_handlers, faithfulness_panel, handlers, learn
+from studio import any_model, display_handlers, faithfulness_panel, handlers, learn
 from studio.choices import MAX_GAMMA, PRESETS, TOP1, backbone_choices, default_methods, method_choices, target_choices
 from studio.fair_use import admit
 from studio.legend import legend
@@ -25,9 +25,7 @@ from studio.pacing import DisplayPacing
 from studio.request_limit import RequestSizeLimit
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-EXAMPLES = [
-    str(ASSETS / name) for name in ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "grace_hopper.jpg")
-]
+EXAMPLES = [str(ASSETS / n) for n in ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "grace_hopper.jpg")]
 CACHE_SWEEP = (900, 3600)  # Gradio deletes cached uploads older than an hour, every 15 minutes
 MODEL_CALLS = "model"  # every event that runs a model shares this concurrency group: one model call at a time
 IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".bmp"]
@@ -47,6 +45,7 @@ def input_column(default: Backbone) -> SimpleNamespace:
     gr.Examples(EXAMPLES, inputs=ui.image, label="Examples", elem_id="examples")
     ui.backbone = gr.Dropdown(backbone_choices(), value=DEFAULT_BACKBONE, label="Backbone", elem_id="backbone")
     ui.preset = gr.Radio(list(PRESETS), label="Method presets", elem_id="presets")
+    ui.model_id = any_model.model_id_box()
     ui.methods = gr.CheckboxGroup(method_choices(), value=default_methods(), label="Methods", elem_id="methods")
     ui.preset.input(PRESETS.get, ui.preset, ui.methods, queue=False, api_visibility="private")
     ui.target = gr.Dropdown(
@@ -126,6 +125,8 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
         validator=admit(handlers.on_backbone),
         **model,
     )
+    if any_model.allowed():
+        ui.model_id.submit(any_model.on_model_id, ui.model_id, ui.backbone, api_name="model_id", **model)
     backbone_event.success(handlers.on_backbone_loaded, [ui.image, ui.backbone], image_outputs, **PRIVATE, **model)
     backbone_event.failure(handlers.on_backbone_refused, None, ui.backbone, queue=False, **PRIVATE)
     image_event = ui.image.change(

@@ -33,7 +33,11 @@ DEFAULT_METHODS = ("gradcam", "hirescam", "finer-gradcam")
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m cam_methods", description=__doc__.split("\n")[0])
     parser.add_argument("image", help="path of the image to explain")
-    parser.add_argument("--backbone", default=DEFAULT_BACKBONE, help=f"one of: {', '.join(BACKBONES)}")
+    parser.add_argument(
+        "--backbone",
+        default=DEFAULT_BACKBONE,
+        help=f"one of: {', '.join(BACKBONES)}; or any timm/<model id> or hf/<model id> (wrapped by model_zoo.wrap)",
+    )
     parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), help=f"ids from: {', '.join(METHODS)}")
     parser.add_argument("--out", default="out", help="output folder (created if missing)")
     parser.add_argument("--target", default=None, help="class index or label name (default: top-1)")

@@ -63,8 +63,8 @@ def capture(backbone: Backbone, x: Tensor, choose: Callable[[Tensor], Targets], 
     """Run ``backbone`` once on ``x`` and return A and ∂s_t/∂A for every target ``choose(output)`` picks.
 
     ``choose`` sees the model output (graph attached from the layer on) and returns :class:`Targets`;
-    reference selection therefore needs no second forward pass. ``backbone.to_grid(tensor, (H, W))`` lays
-    the layer output out as K×h×w (a ViT reads its token grid from the input size).
+    reference selection therefore needs no second forward pass. ``backbone.grid_of(layer)(tensor, (H, W))``
+    lays the layer output out as K×h×w (a ViT reads its token grid from the input size).
     """
     input_size = (int(x.shape[-2]), int(x.shape[-1]))
     layer = layer or backbone.default_layer
@@ -81,10 +81,11 @@ def capture(backbone: Backbone, x: Tensor, choose: Callable[[Tensor], Targets], 
         with torch.enable_grad():
             targets = choose(output)
             gradients = _gradients(targets.scores, tap.leaf)
+    to_grid = backbone.grid_of(layer)
     return Evidence(
         layer=layer,
-        activations=backbone.to_grid(tap.leaf.detach(), input_size),
-        gradients=torch.stack([backbone.to_grid(g, input_size) for g in gradients]),
+        activations=to_grid(tap.leaf.detach(), input_size),
+        gradients=torch.stack([to_grid(g, input_size) for g in gradients]),
         keys=tuple(targets.keys),
         scores=targets.scores.detach(),
         output=output.detach(),

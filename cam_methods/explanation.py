@@ -22,6 +22,7 @@ from model_zoo import Backbone, Geometry
 
 from .capture import Evidence
 from .context import MapContext, as_numpy, build_map
+from .diagnostics import diagnose
 from .finer import check_gamma
 from .postprocess import to_input_map
 from .prediction import top_classes
@@ -42,6 +43,7 @@ class Explanation:
     - ``skipped[id]``: why a requested method was not run (``explain(..., skip_inapplicable=True)``);
     - ``unfinished``: the requested methods a cancel stopped before their map was done
       (``explain(..., keep_finished=True)``; the finished maps are kept);
+    - ``diagnosis(id)``: why a map is blank or noise, in one sentence (None when it is not);
     - CLIP: ``target`` is a prompt, ``probs`` the zero-shot softmax over the class prompts, and
       ``per_prompt[prompt]`` one Explanation per prompt, all from the same capture.
     """
@@ -106,6 +108,11 @@ class Explanation:
         """The map on the uploaded image's own size and alignment (zeros where the crop cut it away)."""
         input_map = self.signed_map(method_id) if signed else self.maps[method_id]
         return input_map if self.geometry is None else self.geometry.to_original(input_map)
+
+    def diagnosis(self, method_id: str) -> str | None:
+        """Why the map ``method_id`` is blank (all zero, not finite) or only rounding noise, in one sentence
+        (for example "the gradient did not reach this layer: …"); None when the map shows something."""
+        return diagnose(METHODS[method_id], self.raw_maps[method_id], self.maps[method_id], self.evidence)
 
     def gamma_of(self, method_id: str) -> float | None:
         """The Finer-CAM strength γ that the map ``method_id`` was built with; None for a map that does not

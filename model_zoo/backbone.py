@@ -5,7 +5,7 @@ that ``cam_methods`` runs the model and hooks its layers without knowing which m
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -49,8 +49,9 @@ class Backbone:
 
     - ``prepare(image)``: the input tensor and the :class:`~model_zoo.preprocess.Geometry` record;
     - ``layers`` / ``default_layer`` / ``module(layer)``: where to hook;
-    - ``to_grid(activation, input_size)``: the hooked layer's output as a K×h×w grid (transformers drop
-      prefix tokens here and read h×w from the input's H×W);
+    - ``grid_of(layer)(activation, input_size)``: the hooked layer's output as a K×h×w grid (transformers
+      drop prefix tokens here and read h×w from the input's H×W): ``layer_grids[layer]`` when the layers
+      differ in layout (a wrapped model), else ``to_grid``;
     - ``head_weights(layer)``: the FC weights when ``layer`` feeds a global-average-pool + linear head (CAM);
     - ``labels``: class names (for CLIP, the zero-shot class names);
     - ``score_outputs(output, keys)``: the B×T scores that perturbation methods and metrics compare
@@ -70,6 +71,7 @@ class Backbone:
     default_layer: str
     labels: Sequence[str] | None = None
     to_grid: Callable[[torch.Tensor, tuple[int, int]], torch.Tensor] = channels_first_grid
+    layer_grids: Mapping[str, Callable[[torch.Tensor, tuple[int, int]], torch.Tensor]] = field(default_factory=dict)
     cam_layer: str | None = None
     classifier: nn.Linear | None = None
     score_outputs: Callable[[torch.Tensor, Sequence], torch.Tensor] = softmax_scores
@@ -101,6 +103,10 @@ class Backbone:
                 f"{self.display_name} has no selectable layer {layer!r}; choose one of {list(self.layers)}"
             )
         return self.model.get_submodule(layer)
+
+    def grid_of(self, layer: str) -> Callable[[torch.Tensor, tuple[int, int]], torch.Tensor]:
+        """The function that lays ``layer``'s output out as K×h×w: its own, else the backbone's ``to_grid``."""
+        return self.layer_grids.get(layer, self.to_grid)
 
     def class_logits(self, output: torch.Tensor) -> torch.Tensor:
         """B×classes scores from the model output: a classifier's logits; on CLIP the zero-shot scores

@@ -3,7 +3,9 @@ builds one by name through a small LRU cache.
 
 The zoo modules (``timm_models``, ``timm_vit``, ``clip``) add their entries at import with
 :func:`register_backbone`; any caller may add more. The app's backbone dropdown and the CLI's
-``--backbone`` choices are read from ``BACKBONES``.
+``--backbone`` choices are read from ``BACKBONES``. Names outside the zoo are model ids with a prefix
+(``timm/resnet18``, ``hf/google/vit-base-patch16-224``) whose loader ``model_ids`` registers with
+:func:`register_model_id_prefix`.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class BackboneSpec:
 
 
 BACKBONES: dict[str, BackboneSpec] = {}
+# prefix → loader(model id without the prefix, local weights or None, random_weights) → Backbone
+MODEL_ID_PREFIXES: dict[str, Callable[[str, str | None, bool], Backbone]] = {}
 DEFAULT_BACKBONE = "efficientnet_lite0"
 
 _loaded: OrderedDict[tuple[str, str | None, bool], Backbone] = OrderedDict()
@@ -82,6 +86,16 @@ def register_backbone(spec: BackboneSpec) -> BackboneSpec:
     return spec
 
 
+def register_model_id_prefix(prefix: str, loader: Callable[[str, str | None, bool], Backbone]) -> None:
+    """Let ``load_backbone(prefix + model_id)`` build ``loader(model_id, weights, random_weights)``."""
+    MODEL_ID_PREFIXES[prefix] = loader
+
+
+def model_id_prefix(name: str) -> str | None:
+    """The registered prefix ``name`` starts with (``"timm/"``, ``"hf/"``), or None for a zoo name."""
+    return next((prefix for prefix in MODEL_ID_PREFIXES if name.startswith(prefix)), None)
+
+
 def build(spec: BackboneSpec, weights: str | None) -> Backbone:
     """``spec.build(weights)``; a local weights file that does not load becomes one BackboneUnavailable."""
     if weights is None:
@@ -91,11 +105,16 @@ def build(spec: BackboneSpec, weights: str | None) -> Backbone:
     except BackboneUnavailable:
         raise
     except Exception as error:  # noqa: BLE001  (wrong architecture, corrupt file, unpickling: all one message)
-        raise BackboneUnavailable(
-            f"The weights file configured for {spec.display_name} does not load into it.",
-            f"For the operator: {os.path.basename(weights)!r} does not load into {spec.display_name} "
-            f"({type(error).__name__}); check that it is a checkpoint of this architecture.",
-        ) from error
+        raise unloadable_weights(spec.display_name, weights, error) from error
+
+
+def unloadable_weights(display_name: str, weights: str, error: Exception) -> BackboneUnavailable:
+    """The BackboneUnavailable for a local weights file that does not load into ``display_name``."""
+    return BackboneUnavailable(
+        f"The weights file configured for {display_name} does not load into it.",
+        f"For the operator: {os.path.basename(weights)!r} does not load into {display_name} "
+        f"({type(error).__name__}); check that it is a checkpoint of this architecture.",
+    )
 
 
 def build_random(spec: BackboneSpec) -> Backbone:
@@ -108,11 +127,13 @@ def build_random(spec: BackboneSpec) -> Backbone:
 
 
 def local_weights(name: str, weights: str | None) -> str | None:
-    """``weights``, else the file named by the entry's environment variable, else None; it must exist."""
+    """``weights``, else the file named by the entry's environment variable, else None; it must exist (a
+    file, or for a Hugging Face model id a folder)."""
     weights = weights or os.environ.get(weights_env_var(name)) or None
-    if weights is not None and not os.path.isfile(weights):
+    if weights is not None and not os.path.exists(weights):
+        shown = BACKBONES[name].display_name if name in BACKBONES else name
         raise BackboneUnavailable(
-            f"The weights file configured for {BACKBONES[name].display_name} does not exist.",
+            f"The weights file configured for {shown} does not exist.",
             f"For the operator: {weights!r} (from weights= or {weights_env_var(name)}) is not a file.",
         )
     return weights
@@ -127,11 +148,18 @@ def load_backbone(name: str, weights: str | None = None, random_weights: bool = 
     "(random weights)" at the end of the display name, for tests and benchmarks: no network, no file, and
     cached apart from the real weights.
 
+    ``name`` may also be a model id with a registered prefix: ``timm/<model id>`` (any timm model) or
+    ``hf/<model id>`` (a ``transformers`` image classifier), made into a Backbone by :func:`~model_zoo.wrap`.
+
     Raises ValueError for an unknown name (or ``weights`` together with ``random_weights``) and
     :class:`BackboneUnavailable` when the weights cannot be had.
     """
-    if name not in BACKBONES:
-        raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
+    prefix = model_id_prefix(name)
+    if name not in BACKBONES and prefix is None:
+        raise ValueError(
+            f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}, "
+            f"or a model id starting with {' or '.join(MODEL_ID_PREFIXES)}"
+        )
     if random_weights and weights:
         raise ValueError("give either weights= or random_weights=True, not both")
     weights = None if random_weights else local_weights(name, weights)
@@ -140,8 +168,11 @@ def load_backbone(name: str, weights: str | None = None, random_weights: bool = 
         if key in _loaded:
             _loaded.move_to_end(key)
             return _loaded[key]
-        spec = BACKBONES[name]
-        backbone = build_random(spec) if random_weights else build(spec, weights)
+        if prefix is not None:
+            backbone = MODEL_ID_PREFIXES[prefix](name[len(prefix) :], weights, random_weights)
+        else:
+            spec = BACKBONES[name]
+            backbone = build_random(spec) if random_weights else build(spec, weights)
         _loaded[key] = backbone
         while len(_loaded) > MODEL_CACHE_SIZE:
             _loaded.popitem(last=False)

@@ -33,17 +33,19 @@ def timm_preprocess(model: nn.Module) -> Preprocess:
     )
 
 
-def load_timm_model(arch: str, tag: str, display_name: str, weights: str | None, **create_kwargs) -> nn.Module:
-    """``arch`` with the Hub weights of ``arch.tag``, or with a local checkpoint when ``weights`` is given.
+def load_timm_model(model_id: str, entry: str, display_name: str, weights: str | None, **create_kwargs) -> nn.Module:
+    """The timm model ``model_id`` (``arch.tag``) with its Hub weights, or with a local checkpoint when
+    ``weights`` is given; ``entry`` is the registry name that a failure's hint names.
 
     ``create_kwargs`` go to ``timm.create_model`` (ViTs pass ``dynamic_img_size=True``).
     """
-    name = f"{arch}.{tag}"
     if weights:
-        model = timm.create_model(name, pretrained=False, **create_kwargs)
+        model = timm.create_model(model_id, pretrained=False, **create_kwargs)
         timm.models.load_checkpoint(model, weights)
         return model
-    return download_or_explain(arch, display_name, lambda: timm.create_model(name, pretrained=True, **create_kwargs))
+    return download_or_explain(
+        entry, display_name, lambda: timm.create_model(model_id, pretrained=True, **create_kwargs)
+    )
 
 
 def timm_backbone(
@@ -89,7 +91,7 @@ def timm_hub_spec(
         family,
         source=f"timm {name}",
         hub_id=f"timm/{name}",
-        build=lambda weights: backbone(load_timm_model(arch, tag, display_name, weights, **create_kwargs)),
+        build=lambda weights: backbone(load_timm_model(name, arch, display_name, weights, **create_kwargs)),
         build_random=lambda: backbone(timm.create_model(name, pretrained=False, **create_kwargs)),
     )
 

@@ -24,19 +24,24 @@ class TokenGrid:
 
     A block's output is 1×N×K: ``prefix_tokens`` tokens (CLS, distillation, registers) then one token per
     patch in row-major order, so ``A[k, i, j] = tokens[prefix_tokens + i·w + j, k]`` with h = H // P_h,
-    w = W // P_w read from the actual H×W input (non-square grids included).
-    ``batch_first=False`` accepts the N×B×K layout some transformer stacks use internally.
+    w = W // P_w read from the actual H×W input (non-square grids included); ``ceil=True`` rounds up instead
+    (h = ⌈H / P_h⌉: stages that pad a partial patch). ``batch_first=False`` accepts the N×B×K layout some
+    transformer stacks use internally.
     """
 
     patch_size: tuple[int, int]
     prefix_tokens: int
     batch_first: bool = True
+    ceil: bool = False
 
     def __call__(self, activation: torch.Tensor, input_size: tuple[int, int]) -> torch.Tensor:
         tokens = activation if self.batch_first else activation.transpose(0, 1)
         if tokens.dim() != 3 or tokens.shape[0] != 1:
             raise ValueError(f"expected a 1×N×K token activation, got shape {tuple(activation.shape)}")
-        height, width = input_size[0] // self.patch_size[0], input_size[1] // self.patch_size[1]
+        height, width = (
+            -(-size // patch) if self.ceil else size // patch
+            for size, patch in zip(input_size, self.patch_size, strict=True)
+        )
         patches = tokens[0, self.prefix_tokens :]
         if patches.shape[0] != height * width:
             raise ValueError(

@@ -12,9 +12,9 @@ import gradio as gr
 
 from cam_methods import METHODS, explain, load_image, predict, score_maps, top_classes
 from cam_methods.images import DISPLAY_SIDE
-from model_zoo import load_backbone
 
 from . import faithfulness_panel, views
+from .any_model import load_backbone
 from .choices import TOP1, check_display, class_probabilities, parse_gamma, parse_prompts, parse_target, target_choices
 from .errors import friendly_errors
 from .fair_use import client_gone

@@ -63,11 +63,15 @@ def tile_label(tile: Tile) -> str:
 
 def caption(tile: Tile) -> str:
     """``"Grad-CAM · 1.2 ms"`` (a Finer variant of a slow method adds ``" · reuses Score-CAM's passes"``: its
-    time is only the recombination), then ``" · del 0.12↓ · ins 0.56↑ · RD@5% 0.08↑"`` once the map is scored
-    (a slider move makes new Finer maps, which show no numbers until "Score faithfulness" is pressed again)."""
+    time is only the recombination), then ``" · ⚠ <why>"`` when the map is blank or noise (its diagnosis), then
+    ``" · del 0.12↓ · ins 0.56↑ · RD@5% 0.08↑"`` once the map is scored (a slider move makes new Finer maps,
+    which show no numbers until "Score faithfulness" is pressed again)."""
     info = METHODS[tile.method_id]
     reuses = f" · reuses {METHODS[info.base].name}'s passes" if info.base and METHODS[info.base].slow else ""
     text = f"{tile_label(tile)}{reuses} · {tile.explanation.timings[tile.method_id] * 1000:.1f} ms"
+    why = tile.explanation.diagnosis(tile.method_id)
+    if why:
+        text = f"{text} · ⚠ {why}"
     scores = cached_faithfulness(tile.explanation, tile.method_id)
     if scores is None:
         return text
