@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -146,7 +147,8 @@ def test_one_sessions_gamma_flood_is_paced_and_other_sessions_are_not(url, chels
     flooder, neighbour = (Client(url, analytics_enabled=False, verbose=False) for _ in range(2))
     for client in (flooder, neighbour):
         client.predict(*explain_args(chelsea_path, ["gradcam", "finer-gradcam"]), api_name="/explain")
-    statuses = asyncio.run(flood_gamma(url, flooder.session_hash, 200))
+    with ThreadPoolExecutor(1) as thread:  # its own event loop: Playwright's may be running in this thread
+        statuses = thread.submit(asyncio.run, flood_gamma(url, flooder.session_hash, 200)).result()
     # 200 moves at once: the first ~40 wait their 0.05 s turns (2 s at most), the rest are refused with 429.
     assert statuses.count(429) >= 50 and set(statuses) == {200, 429}, statuses
     # A drag waits for each answer before the next move: never refused, even right after the flood.
