@@ -62,7 +62,7 @@ def naive_maps(first: Explanation, x: torch.Tensor, methods: list[str]) -> None:
         gamma = 0.6 if info.family == "finer" else 0.0
         A, G, _ = full_pass(backbone.model, layer, x, lambda y, g=gamma: score(y, g))
         A, G = (backbone.to_grid(torch.from_numpy(t).float()[None], size) for t in (A, G))
-        info.fn(A, head[first.target] if info.uses_head_weights else G)
+        info.pure(A, head[first.target] if info.uses_head_weights else G)
 
 
 def target_score(first: Explanation) -> Score:
