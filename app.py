@@ -107,7 +107,7 @@ def evidence_panels(ui: SimpleNamespace) -> None:
             ui.first = gr.Dropdown([], label="Left", elem_id="compare_first", allow_custom_value=True)
             ui.second = gr.Dropdown([], label="Right", elem_id="compare_second", allow_custom_value=True)
         ui.compare = gr.ImageSlider(label="Compare", elem_id="compare_slider")
-    ui.download = gr.Button("Download zip (overlays, maps.npz, manifest.json)", elem_id="download")
+    ui.download = gr.Button("Download zip (overlays, maps, input, grid PNG/PDF, scores, manifest)", elem_id="download")
     ui.download_file = gr.File(label="Download", visible=False, elem_id="download_file")
 
 
@@ -199,7 +199,7 @@ def wire_display(ui: SimpleNamespace) -> None:
     download_event = ui.download.click(
         display_handlers.on_download, [ui.cmap, ui.opacity], ui.download_file, api_name="download"
     )
-    download_event.success(display_handlers.reveal, None, ui.download_file, queue=False, **PRIVATE)
+    download_event.success(None, ui.download_file, None, js=display_handlers.SAVE_FILE, queue=False, **PRIVATE)
 
 
 def build() -> gr.Blocks:

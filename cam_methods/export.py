@@ -1,13 +1,17 @@
 """Writing an Explanation to disk in one format shared by the CLI and the app's Download button.
 
 Files: ``<method>.png`` (overlay on the uploaded image), ``maps.npz`` (method id → H×W float32 in [0, 1],
-aligned with the model input), ``grid.png`` (all overlays side by side) and ``manifest.json`` (versions,
-parameters, target and reference labels, probabilities, timings). A CLIP Explanation of several prompts
-writes one such set per prompt, in ``prompt1/``, ``prompt2/``, … (in the order the prompts were given).
+aligned with the model input), ``input.png`` (the model's input: the resized, cropped picture the maps are
+aligned with), ``grid.png`` and ``grid.pdf`` (all overlays side by side, titled with target, backbone and
+layer), ``scores.csv`` (the faithfulness of the maps already scored; absent when none was) and
+``manifest.json`` (versions, parameters, target and reference labels, probabilities, timings). A CLIP
+Explanation of several prompts writes one such set per prompt, in ``prompt1/``, ``prompt2/``, … (in the order
+the prompts were given).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import platform
 import tempfile
@@ -17,11 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from .explanation import Explanation
+from .explanation_metrics import cached_faithfulness
+from .metrics import Faithfulness
 from .registry import METHODS
 from .render import grid_figure, overlay
 
+SCORE_COLUMNS = ("method", "deletion_auc", "insertion_auc", "relative_drop")
 PACKAGES = ("torch", "timm", "open_clip_torch", "numpy", "Pillow", "matplotlib", "gradio")
 MANIFEST_VERSION = 1
 
@@ -64,8 +72,8 @@ def manifest(explanation: Explanation, cmap: str, opacity: float) -> dict[str, A
 
 
 def write_outputs(explanation: Explanation, out_dir: str | Path, cmap: str = "jet", opacity: float = 0.5) -> list[Path]:
-    """Write the overlays, ``maps.npz``, ``grid.png`` and ``manifest.json`` into ``out_dir`` (one folder per
-    prompt for several CLIP prompts); return the paths."""
+    """Write the overlays, ``maps.npz``, ``input.png``, the grid, ``scores.csv`` and ``manifest.json`` into
+    ``out_dir`` (one folder per prompt for several CLIP prompts); return the paths."""
     parts = list(explanation.per_prompt.values())
     if len(parts) < 2:
         return write_one(explanation, Path(out_dir), cmap, opacity)
@@ -88,11 +96,58 @@ def write_one(explanation: Explanation, out: Path, cmap: str, opacity: float) ->
         overlay(picture, original_maps[-1], cmap, opacity).save(path)
         written.append(path)
     np.savez_compressed(out / "maps.npz", **explanation.maps)
-    titles = [METHODS[method_id].name for method_id in explanation.method_ids]
-    grid_figure(picture, original_maps, titles, cmap, opacity).savefig(out / "grid.png", dpi=100)
+    Image.fromarray(explanation.backbone.preprocess.denormalise(explanation.input_tensor)).save(out / "input.png")
+    grids = write_grid(explanation, original_maps, out, cmap, opacity)
     text = json.dumps(manifest(explanation, cmap, opacity), indent=2, allow_nan=False)  # strict JSON: no NaN
     (out / "manifest.json").write_text(text)
-    return [*written, out / "maps.npz", out / "grid.png", out / "manifest.json"]
+    return [
+        *written,
+        out / "maps.npz",
+        out / "input.png",
+        *grids,
+        *write_scores(explanation, out),
+        out / "manifest.json",
+    ]
+
+
+def grid_title(explanation: Explanation) -> str:
+    """What the grid shows, so that a figure lifted out of the bundle still says it: target, backbone, layer."""
+    return f"{explanation.target_label} | {explanation.backbone.name} | layer {explanation.layer}"
+
+
+def write_grid(
+    explanation: Explanation, original_maps: list[np.ndarray], out: Path, cmap: str, opacity: float
+) -> list[Path]:
+    """``grid.png`` (for screens) and ``grid.pdf`` (vector text, for papers) of one titled figure, cropped to
+    its content."""
+    titles = [METHODS[method_id].name for method_id in explanation.method_ids]
+    title = grid_title(explanation)
+    figure = grid_figure(explanation.picture, original_maps, titles, cmap, opacity, title=title)
+    paths = [out / "grid.png", out / "grid.pdf"]
+    for path in paths:  # the title also as file metadata, for file browsers and reference managers
+        figure.savefig(path, dpi=100, bbox_inches="tight", pad_inches=0.05, metadata={"Title": title})
+    return paths
+
+
+def scored(explanation: Explanation) -> dict[str, Faithfulness]:
+    """The maps whose faithfulness is already cached (default settings), in method order; no model call."""
+    scores = {method_id: cached_faithfulness(explanation, method_id) for method_id in explanation.method_ids}
+    return {method_id: score for method_id, score in scores.items() if score is not None}
+
+
+def write_scores(explanation: Explanation, out: Path) -> list[Path]:
+    """``scores.csv``, one row per scored map (full float precision; NaN RD without references), or nothing
+    when no map was scored: an absent file says "not scored" where an empty one could be misread."""
+    scores = scored(explanation)
+    if not scores:
+        return []
+    path = out / "scores.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(SCORE_COLUMNS)
+        for method_id, score in scores.items():
+            writer.writerow([method_id, repr(score.deletion_auc), repr(score.insertion_auc), repr(score.relative_drop)])
+    return [path]
 
 
 def zip_outputs(explanation: Explanation, zip_path: str | Path, cmap: str = "jet", opacity: float = 0.5) -> Path:

@@ -53,16 +53,22 @@ def grid_figure(
     cmap: str = "jet",
     opacity: float = 0.5,
     columns: int = 4,
+    title: str | None = None,
 ) -> Figure:
-    """The original image followed by one overlay per map, ``columns`` panels per row."""
+    """The original image followed by one overlay per map, ``columns`` panels per row, under an optional
+    ``title``. Each row is as tall as the image's aspect ratio asks, so a wide picture leaves no blank band."""
     panels = [np.asarray(image)] + [np.asarray(overlay(image, h, cmap, opacity)) for h in heatmaps]
     names = ["input", *titles]
-    rows = -(-len(panels) // columns)
-    figure = Figure(figsize=(3 * min(columns, len(panels)), 3.2 * rows), layout="constrained")
-    axes = figure.subplots(rows, min(columns, len(panels)), squeeze=False)
+    rows, width = -(-len(panels) // columns), min(columns, len(panels))
+    aspect = panels[0].shape[0] / panels[0].shape[1]
+    height = rows * (3 * aspect + 0.35) + (0.4 if title else 0)
+    figure = Figure(figsize=(3 * width, height), layout="constrained")
+    axes = figure.subplots(rows, width, squeeze=False)
     for axis in axes.flat:
         axis.axis("off")
     for axis, panel, name in zip(axes.flat, panels, names, strict=False):
         axis.imshow(panel)
         axis.set_title(name, fontsize=9)
+    if title:
+        figure.suptitle(title, fontsize=11)
     return figure

@@ -81,6 +81,13 @@ def reveal() -> dict:
     return gr.update(visible=True)
 
 
+SAVE_FILE = """(file) => { if (!file || !file.url) return;
+  const link = Object.assign(document.createElement('a'), {href: file.url, download: file.orig_name || ''});
+  document.body.appendChild(link); link.click(); link.remove(); }"""
+"""Browser side of the one-click Download: save the zip that ``on_download`` just wrote (a hidden File's
+value), as a click on its link would, so the button needs no second click on a file box."""
+
+
 @friendly_errors
 def on_download(cmap: str, opacity: float, request: gr.Request) -> Any:
     """One zip of the shown run (the CLI's format)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PIL import Image, ImageEnhance
 
 from cam_methods import METHODS, fgvis_image
-from cam_methods.export import zip_outputs
+from cam_methods.export import scored, zip_outputs
 from cam_methods.render import DIVERGING_COLORMAP, overlay
 
 from .coincide import BLANK_REASON, SAME_REASON, groups, is_blank
@@ -133,11 +133,12 @@ def progress_lines(session: Session, parts: list) -> list[str]:
 
 
 def export_zip(session: Session, display: Display) -> str:
-    """The overlays, maps.npz and manifest.json (the CLI's format) in one zip, kept as one of the run's files."""
+    """The CLI's bundle (overlays, maps, input, grids, scores, manifest) in one zip, kept as one of the run's
+    files; keyed by the scored maps too, so that scoring after a download gives a zip with ``scores.csv``."""
     explanation = session.explanation
     if explanation is None:
         raise ValueError(session.note or "run an explanation first, then download it")
     cmap, opacity, _ = display
-    key = (session.shown, "zip", cmap, round(opacity, 3), explanation.finer_gamma)
+    key = (session.shown, "zip", cmap, round(opacity, 3), explanation.finer_gamma, tuple(scored(explanation)))
     write = lambda path: zip_outputs(explanation, path, cmap, opacity)  # noqa: E731
     return str(session.files.path(key, write, "zip", name=f"-camstudio-run{session.shown}"))

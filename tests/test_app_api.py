@@ -92,7 +92,7 @@ def test_download_holds_overlays_maps_and_manifest(client, chelsea_path):
     with zipfile.ZipFile(client.predict("jet", 0.5, api_name="/download")) as archive:
         names = set(archive.namelist())
         manifest = json.loads(archive.read("manifest.json"))
-    assert {"gradcam.png", "finer-gradcam.png", "maps.npz", "manifest.json"} <= names
+    assert {"gradcam.png", "finer-gradcam.png", "maps.npz", "input.png", "grid.pdf", "manifest.json"} <= names
     assert manifest["parameters"]["methods"] == ["gradcam", "finer-gradcam"]
 
 
