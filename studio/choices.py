@@ -53,6 +53,7 @@ def default_methods() -> list[str]:
 
 
 def preset(keep) -> list[str]:
+    """The ids of the methods whose MethodInfo passes ``keep``, in the registry's order."""
     return [method_id for method_id, info in METHODS.items() if keep(info)]
 
 
