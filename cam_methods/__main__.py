@@ -8,6 +8,10 @@ longest side before explaining it, so a 40 MP photo costs what a 1 MP one does.
 
 On a CLIP backbone, ``--prompts "a cat" "a dog"`` are the targets (one folder of files per prompt when there
 are several) and ``--compare-prompts`` the Finer-CAM references.
+
+``--sanity`` runs the sanity checks instead (:mod:`cam_methods.sanity`): it prints the Spearman ρ of each
+method's map to the original after each step of the cascading randomisation, and against a random class, and
+writes the strip of maps ``sanity.png`` and the curve ``sanity_curve.png``.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from model_zoo import BACKBONES, DEFAULT_BACKBONE, BackboneUnavailable, load_backbone
+from model_zoo import BACKBONES, DEFAULT_BACKBONE, Backbone, BackboneUnavailable, load_backbone
 
 from .explainer import explain
 from .export import write_outputs
@@ -26,6 +31,8 @@ from .finer import DEFAULT_GAMMA, DEFAULT_REFERENCES, WEIGHTINGS
 from .images import DISPLAY_SIDE, ImageError, load_image
 from .registry import METHODS
 from .render import COLORMAPS, check_opacity
+from .sanity import sanity_check
+from .sanity_report import similarity_curve, similarity_table, strip_figure
 
 DEFAULT_METHODS = ("gradcam", "hirescam", "finer-gradcam")
 
@@ -57,6 +64,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--colormap", choices=COLORMAPS, default="jet")
     parser.add_argument("--opacity", type=float, default=0.5)
     parser.add_argument("--weights", default=None, help="local weights file for the backbone (no download)")
+    parser.add_argument("--sanity", action="store_true", help="run the sanity checks (cascading randomisation)")
+    parser.add_argument("--seed", type=int, default=0, help="--sanity: seed of the re-initialisation and class")
     return parser.parse_args(argv)
 
 
@@ -66,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_opacity(args.opacity)
         out = writable_folder(args.out)
         backbone = load_backbone(args.backbone, weights=args.weights)
+        if args.sanity:
+            return run_sanity(backbone, args, out)
         result = explain(
             backbone,
             load_image(args.image, max_side=DISPLAY_SIDE),
@@ -90,6 +101,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     for method_id in result.method_ids:
         print(f"  {METHODS[method_id].name:<22} {result.timings[method_id] * 1000:7.2f} ms")
     print(f"  {'shared forward/backward':<22} {result.capture_seconds * 1000:7.2f} ms")
+    return 0
+
+
+def run_sanity(backbone: Backbone, args: argparse.Namespace, out: Path) -> int:
+    """``--sanity``: print the similarity table, write the strip and the curve; ValueErrors go to ``main``."""
+    image = load_image(args.image, max_side=DISPLAY_SIDE)
+    started = time.perf_counter()
+    check = sanity_check(backbone, image, args.methods, class_or_label(args.target), args.layer, seed=args.seed)
+    seconds = time.perf_counter() - started
+    strip_figure(check).savefig(out / "sanity.png", dpi=110)
+    similarity_curve(check).savefig(out / "sanity_curve.png", dpi=110)
+    print(f"target: {check.target_label}; random class: {check.random_label}; seed {check.seed}; {seconds:.1f} s")
+    print("Spearman rank correlation with the original map, randomising head → input:")
+    print(similarity_table(check))
+    print(f"wrote sanity.png and sanity_curve.png to {out}")
     return 0
 
 

@@ -1,0 +1,81 @@
+"""A :class:`~cam_methods.sanity.SanityCheck` for people: the similarity table (methods × steps, as the CLI
+prints it), the strip of maps across the cascade and the similarity curve (matplotlib figures, for the CLI
+and the app)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+from PIL import Image
+
+from .registry import METHODS
+from .render import overlay
+from .sanity import SanityCheck
+
+THUMBNAIL_INCHES = 1.25
+
+
+def format_similarity(value: float) -> str:
+    """ρ with two decimals, or ``blank`` when it is NaN (the map became constant: nothing left to rank)."""
+    return "blank" if math.isnan(value) else f"{value:+.2f}"
+
+
+def similarity_table(check: SanityCheck) -> str:
+    """The methods × steps table of Spearman ρ to the original map, then the random-logit column."""
+    width = max(8, *(len(step) for step in check.steps))
+    header = f"{'method':<16}" + "".join(f"{step:>{width + 1}}" for step in check.steps) + "  random class"
+    rows = [
+        f"{method_id:<16}"
+        + "".join(f"{format_similarity(value):>{width + 1}}" for value in check.similarity[method_id])
+        + f"  {format_similarity(check.random_similarity[method_id]):>12}"
+        for method_id in check.method_ids
+    ]
+    return "\n".join([header, *rows])
+
+
+def input_picture(check: SanityCheck) -> Image.Image:
+    """The preprocessed input (the crop the maps are aligned with) as a picture."""
+    original = check.original
+    return Image.fromarray(original.backbone.preprocess.denormalise(original.input_tensor))
+
+
+def strip_figure(check: SanityCheck, cmap: str = "jet", opacity: float = 0.5) -> Figure:
+    """One row per method: its map after each step of the cascade, then the random class's map; ρ to the
+    original under each thumbnail."""
+    picture = np.asarray(input_picture(check))
+    columns = [*check.steps, f"class: {check.random_label.split(',')[0]}"]
+    rows = len(check.method_ids)
+    figure = Figure(figsize=(THUMBNAIL_INCHES * len(columns), (THUMBNAIL_INCHES + 0.3) * rows), layout="constrained")
+    axes = figure.subplots(rows, len(columns), squeeze=False)
+    for row, method_id in enumerate(check.method_ids):
+        maps = [*check.maps[method_id], check.random_maps[method_id]]
+        values = [*check.similarity[method_id], check.random_similarity[method_id]]
+        for column, (heatmap, value) in enumerate(zip(maps, values, strict=True)):
+            axis = axes[row, column]
+            axis.imshow(np.asarray(overlay(picture, heatmap, cmap, opacity)))
+            axis.set_xticks([])
+            axis.set_yticks([])
+            axis.set_xlabel(f"ρ {format_similarity(value)}", fontsize=7, labelpad=1)
+            if row == 0:
+                axis.set_title(columns[column], fontsize=7)
+        axes[row, 0].set_ylabel(METHODS[method_id].name, fontsize=8)
+    figure.suptitle(f"Cascading randomisation, head → input (target: {check.target_label})", fontsize=9)
+    return figure
+
+
+def similarity_curve(check: SanityCheck) -> Figure:
+    """Spearman ρ to the original map against the cascade step, one line per method (blank maps: gaps)."""
+    figure = Figure(figsize=(7.5, 3.6), layout="constrained")
+    axis = figure.subplots()
+    steps = range(len(check.steps))
+    for method_id in check.method_ids:
+        axis.plot(steps, check.similarity[method_id], marker="o", label=METHODS[method_id].name)
+    axis.axhline(0, color="grey", linewidth=0.8, linestyle="--")
+    axis.set_xticks(list(steps), check.steps, rotation=45, ha="right", fontsize=8)
+    axis.set_ylim(-1.05, 1.05)
+    axis.set_xlabel("randomised up to (head → input)")
+    axis.set_ylabel("Spearman ρ to the original map")
+    axis.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+    return figure
