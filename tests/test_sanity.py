@@ -1,0 +1,134 @@
+"""Sanity checks (Adebayo et al. 2018): Spearman ρ against hand-computed values, the cascade's blocks, the
+seeded re-initialisation, and ``sanity_check`` on a toy model (cheap) and on the bundled Lite0 (acceptance)."""
+
+import glob
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from cam_methods import Cancelled
+from cam_methods.__main__ import main
+from cam_methods.randomisation import HEAD, cascade_blocks, randomisable_copy, reinitialise
+from cam_methods.rank_correlation import average_ranks, spearman
+from cam_methods.sanity import random_other_class, run_seconds, sanity_check, sanity_cost
+from tests.conftest import ASSETS
+from tests.toy_models import GapLinear, positive_input, toy_backbone
+
+
+def test_average_ranks_share_ties():
+    assert average_ranks(np.array([5.0, 1.0, 5.0])).tolist() == [2.5, 1.0, 2.5]
+    assert average_ranks(np.array([[3, 3], [3, 1]])).tolist() == [3.0, 3.0, 3.0, 1.0]
+
+
+def test_spearman_with_ties_matches_hand_computation():
+    # ranks [1, 2.5, 2.5, 4] and [1, 4, 2.5, 2.5]; centred: [-1.5, 0, 0, 1.5] and [-1.5, 1.5, 0, 0]
+    # ρ = (2.25) / sqrt(4.5 · 4.5) = 0.5
+    assert spearman(np.array([1, 2, 2, 3]), np.array([1, 3, 2, 2])) == pytest.approx(0.5)
+
+
+def test_spearman_without_ties_is_the_textbook_formula():
+    a, b = np.array([10, 20, 30, 40, 50]), np.array([2, 1, 4, 3, 5])
+    squared = ((np.argsort(np.argsort(a)) - np.argsort(np.argsort(b))) ** 2).sum()  # Σd² = 4
+    assert spearman(a, b) == pytest.approx(1 - 6 * squared / (5 * (25 - 1)))  # 0.8
+    assert spearman(a, -a) == pytest.approx(-1.0)
+
+
+def test_spearman_of_a_constant_map_is_nan_and_bad_input_is_refused():
+    assert np.isnan(spearman(np.zeros((3, 3)), np.arange(9.0).reshape(3, 3)))
+    with pytest.raises(ValueError, match="shapes"):
+        spearman(np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match="NaN"):
+        spearman(np.array([1.0, np.nan]), np.array([1.0, 2.0]))
+
+
+def test_cascade_blocks_of_lite0_go_head_to_input_and_cover_every_parameter(lite0):
+    blocks = cascade_blocks(lite0.model, lite0.layers)
+    assert [block.name for block in blocks] == [HEAD, "bn2", *(f"blocks.{i}" for i in range(6, -1, -1))]
+    assert blocks[0].modules == ("classifier",) and blocks[1].modules == ("conv_head", "bn2")
+    assert blocks[-1].modules[:2] == ("conv_stem", "bn1")
+    owned = [name for block in blocks for name in block.modules]
+    holders = [name for name, module in lite0.model.named_modules() if list(module.parameters(recurse=False))]
+    assert sorted(owned) == sorted(holders)  # every parameter-holding module exactly once
+
+
+def test_reinitialise_is_seeded_changes_only_its_block_and_restores_the_global_rng():
+    backbone = toy_backbone(GapLinear(), cam=True)
+    head = cascade_blocks(backbone.model, backbone.layers)[0]
+    first, second = randomisable_copy(backbone), randomisable_copy(backbone)
+    state = torch.random.get_rng_state()
+    reinitialise(first.model, head, seed=7)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    reinitialise(second.model, head, seed=7)
+    assert torch.equal(first.model.fc.weight, second.model.fc.weight)
+    assert not torch.equal(first.model.fc.weight, backbone.model.fc.weight)
+    assert torch.equal(first.model.conv.weight, backbone.model.conv.weight)  # not in the head block
+    assert first.classifier is first.model.fc  # CAM reads the copy's head, not the served one
+
+
+def test_toy_sanity_check_steps_progress_and_untouched_model():
+    backbone = toy_backbone(GapLinear(), cam=True)
+    before = {name: tensor.clone() for name, tensor in backbone.model.state_dict().items()}
+    calls = []
+    check = sanity_check(backbone, positive_input(), ["gradcam", "cam"], progress=lambda f, m: calls.append(f))
+    assert check.steps == ("original", HEAD, "conv") == sanity_cost(backbone).steps
+    assert all(len(values) == 3 and values[0] == pytest.approx(1.0) for values in check.similarity.values())
+    assert len(check.maps["gradcam"]) == 3 and check.maps["gradcam"][0].shape == (8, 8)
+    assert calls == sorted(calls) and calls[-1] == 1.0 and len(calls) == sanity_cost(backbone).runs
+    assert check.random_class != check.target and check.random_label == f"class {check.random_class}"
+    after = backbone.model.state_dict()
+    assert all(torch.equal(before[name], after[name]) for name in before)
+    again = sanity_check(backbone, positive_input(), ["gradcam", "cam"])
+    np.testing.assert_array_equal(again.similarity["gradcam"], check.similarity["gradcam"])
+
+
+def test_cancel_raises_cancelled_and_bad_requests_are_one_sentence():
+    backbone = toy_backbone(GapLinear(), cam=True)
+    calls = iter(range(100))
+    with pytest.raises(Cancelled):
+        sanity_check(backbone, positive_input(), ["gradcam"], cancel=lambda: next(calls) >= 2)
+    with pytest.raises(ValueError, match="unknown method"):
+        sanity_check(backbone, positive_input(), ["nope"])
+
+
+def test_random_other_class_never_draws_the_target():
+    draws = {random_other_class(3, 1, seed) for seed in range(40)}
+    assert draws == {0, 2}
+    with pytest.raises(ValueError):
+        random_other_class(1, 0, 0)
+
+
+def test_cost_is_known_before_running(lite0, chelsea_path):
+    cost = sanity_cost(lite0, seconds_per_run=0.5)
+    assert cost.runs == len(cost.steps) + 1 == 11 and cost.seconds == pytest.approx(5.5)
+    from cam_methods import explain
+
+    explanation = explain(lite0, chelsea_path, ["gradcam", "hirescam"])
+    expected = explanation.capture_seconds + explanation.timings["gradcam"]
+    assert run_seconds(explanation, ["gradcam", "scorecam"]) == pytest.approx(expected)
+
+
+def test_randomising_lite0_changes_gradcam_on_the_bundled_examples(lite0):
+    """Acceptance: after the whole network is random, Grad-CAM's map keeps little of its ranking
+    (README "Sanity checks" lists the values; a blank map, ρ = NaN, counts as changed)."""
+    paths = sorted(glob.glob(os.path.join(ASSETS, "*.png")) + glob.glob(os.path.join(ASSETS, "*.jpg")))
+    before = {name: tensor.clone() for name, tensor in lite0.model.state_dict().items()}
+    final = []
+    for path in paths:
+        check = sanity_check(lite0, path, ["gradcam"])
+        assert check.steps[1] == HEAD and check.steps[-1] == "blocks.0"
+        final.append(check.similarity["gradcam"][-1])
+    assert len(final) == 5
+    assert np.nanmean(final) < 0.5 and all(not value >= 0.7 for value in final), final
+    assert all(torch.equal(before[name], tensor) for name, tensor in lite0.model.state_dict().items())
+
+
+def test_cli_prints_the_table_and_writes_the_figures(tmp_path, capsys):
+    backbone_args = ["--methods", "gradcam", "--out", str(tmp_path)]
+    assert main([os.path.join(ASSETS, "coffee.png"), "--sanity", *backbone_args]) == 0
+    out = capsys.readouterr().out
+    assert "head" in out and "blocks.0" in out and "random class" in out and "gradcam" in out
+    assert (tmp_path / "sanity.png").stat().st_size > 0 and (tmp_path / "sanity_curve.png").stat().st_size > 0
+    assert main([os.path.join(ASSETS, "coffee.png"), "--sanity", "--methods", "nope", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
