@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from cam_methods.finer import DEFAULT_GAMMA, DEFAULT_REFERENCES
 from cam_methods.render import COLORMAPS
 from model_zoo import DEFAULT_BACKBONE, Backbone, load_backbone
-from studio import any_model, display_handlers, faithfulness_panel, handlers, learn
+from studio import any_model, display_handlers, faithfulness_panel, handlers, learn, sanity_tab
 from studio.choices import MAX_GAMMA, PRESETS, TOP1, backbone_choices, default_methods, method_choices, target_choices
 from studio.fair_use import admit
 from studio.legend import legend
@@ -215,6 +215,7 @@ def build() -> gr.Blocks:
                 evidence_panels(ui)
         with gr.Tab("Learn"):
             learn.learn_tab()
+        sanity_tab.sanity_tab(ui, MODEL_CALLS)
         wire_model_calls(ui)
         wire_display(ui)
         demo.unload(handlers.on_unload)
