@@ -1,18 +1,19 @@
 """CAM Studio's engine: one capture, many maps.
 
 from model_zoo import load_backbone
-from cam_methods import explain, score_maps
+from cam_methods import explain, sanity_check, score_maps
 
 backbone = load_backbone("efficientnet_lite0")
 result = explain(backbone, "assets/chelsea.png", ["gradcam", "hirescam", "finer-gradcam"])
 result.maps["hirescam"]          # 224×224 float32 in [0, 1], aligned with result.input_tensor
 result.with_gamma(1.0)           # new Finer-CAM strength, no model call
 score_maps(result)["hirescam"]   # faithfulness, scored on demand and cached
+sanity_check(backbone, "assets/chelsea.png", ["gradcam"]).similarity["gradcam"]  # Adebayo et al.'s checks
 
 Layers, from the bottom: ``registry`` (the method table) and ``capture`` (one forward, short backwards);
 ``context`` (what a method is given); the method families ``gradient``, ``finer``, ``score_cam``,
-``fgvis``; the ``explanation`` record; ``explainer`` (``explain`` itself); then metrics, render, export
-and the CLI, which take an Explanation.
+``fgvis``; the ``explanation`` record; ``explainer`` (``explain`` itself); then metrics, render, export,
+the sanity checks (``sanity``, on ``randomisation`` and ``rank_correlation``) and the CLI.
 """
 
 from .capture import Evidence, Targets, capture
@@ -26,6 +27,7 @@ from .metrics import Faithfulness, MetricSettings
 from .pointing_game import pointing_game
 from .prediction import predict, top_classes
 from .registry import METHODS, MethodInfo, shared_pass_methods
+from .sanity import SanityCheck, SanityCost, sanity_check, sanity_cost
 from .scoring import Cancelled
 
 SHARED_PASS_METHODS = shared_pass_methods()
@@ -43,6 +45,8 @@ __all__ = [
     "MethodInfo",
     "MethodNotApplicable",
     "MetricSettings",
+    "SanityCheck",
+    "SanityCost",
     "Targets",
     "applicable_methods",
     "cached_faithfulness",
@@ -53,6 +57,8 @@ __all__ = [
     "load_image",
     "pointing_game",
     "predict",
+    "sanity_check",
+    "sanity_cost",
     "score_maps",
     "top_classes",
 ]

@@ -2,9 +2,10 @@
 blocks of a backbone from the head down to the input, a copy of the backbone to randomise, and the seeded
 re-initialisation of one block.
 
-The blocks come from ``backbone.layers`` (the stages or blocks a user can explain). Every module that holds
-parameters belongs to exactly one block, in the order the model registers its modules (the order a timm,
-open_clip or Hugging Face model runs them in):
+The blocks come from ``backbone.layers`` (the stages or blocks a user can explain); a layer inside a numbered
+block stands for that block (a ViT's ``blocks.11.norm1`` for ``blocks.11``, CLIP's ``….resblocks.11.ln_1``
+for ``….resblocks.11``). Every module that holds parameters belongs to exactly one block, in the order the
+model registers its modules (the order a timm, open_clip or Hugging Face model runs them in):
 
 - a module inside a listed layer belongs to that layer (the innermost one when listed layers nest);
 - a module outside every listed layer belongs to the next listed layer after it (it computes that layer's
@@ -42,15 +43,22 @@ class CascadeBlock:
     modules: tuple[str, ...]
 
 
+def enclosing_block(layer: str) -> str:
+    """The numbered block a layer sits in (``blocks.11.norm1`` → ``blocks.11``), else the layer itself."""
+    parts = layer.split(".")
+    return ".".join(parts[:-1]) if len(parts) > 1 and parts[-2].isdigit() and not parts[-1].isdigit() else layer
+
+
 def cascade_blocks(model: nn.Module, layers: Sequence[str]) -> list[CascadeBlock]:
     """The blocks of ``model`` from the head down to the input (see the module docstring); blocks that hold
     no parameters are left out."""
     modules = list(model.named_modules())
     position = {name: index for index, (name, _) in enumerate(modules)}
-    missing = [layer for layer in layers if layer not in position]
+    units = list(dict.fromkeys(enclosing_block(layer) for layer in layers))
+    missing = [unit for unit in units if unit not in position]
     if missing:
         raise ValueError(f"the model has no module named {', '.join(missing)}")
-    ordered = sorted(layers, key=position.__getitem__)
+    ordered = sorted(units, key=position.__getitem__)
     members: dict[str, list[str]] = {layer: [] for layer in [*ordered, HEAD]}
     for index, (name, module) in enumerate(modules):
         if next(module.parameters(recurse=False), None) is None:
@@ -76,7 +84,8 @@ def randomisable_copy(backbone: Backbone) -> Backbone:
 
 def reinitialise(model: nn.Module, block: CascadeBlock, seed: int) -> None:
     """Re-initialise ``block``'s parameters in place, reproducibly from ``seed`` (the global RNG is restored
-    afterwards): each module's own ``reset_parameters()`` where it has one (PyTorch's default init: Kaiming
+    afterwards): each module's own ``reset_parameters()`` where it has one and no submodules (PyTorch's
+    default init: Kaiming
     uniform for convolutions and linear layers, γ = 1, β = 0 and fresh running statistics for batch norm),
     else every parameter drawn from N(0, σ²) with σ its own standard deviation (``FALLBACK_STD`` when that
     is zero or undefined)."""
@@ -86,7 +95,7 @@ def reinitialise(model: nn.Module, block: CascadeBlock, seed: int) -> None:
         for name in block.modules:
             module = model.get_submodule(name)
             reset = getattr(module, "reset_parameters", None)
-            if callable(reset):
+            if callable(reset) and next(module.children(), None) is None:  # a parent's reset could reach others
                 reset()
                 continue
             for parameter in module.parameters(recurse=False):

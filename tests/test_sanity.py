@@ -132,3 +132,25 @@ def test_cli_prints_the_table_and_writes_the_figures(tmp_path, capsys):
     assert (tmp_path / "sanity.png").stat().st_size > 0 and (tmp_path / "sanity_curve.png").stat().st_size > 0
     assert main([os.path.join(ASSETS, "coffee.png"), "--sanity", "--methods", "nope", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+class _TwoBlockViT(torch.nn.Module):
+    """A stem, two numbered blocks whose ``norm1`` is the listed layer (as on a timm ViT), a head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cls_token = torch.nn.Parameter(torch.zeros(1, 4))
+        self.stem = torch.nn.Linear(4, 4)
+        self.blocks = torch.nn.ModuleList(
+            torch.nn.ModuleDict({"norm1": torch.nn.LayerNorm(4), "mlp": torch.nn.Linear(4, 4)}) for _ in range(2)
+        )
+        self.head = torch.nn.Linear(4, 3)
+
+
+def test_a_layer_inside_a_numbered_block_stands_for_the_block():
+    blocks = cascade_blocks(_TwoBlockViT(), ["blocks.0.norm1", "blocks.1.norm1"])
+    assert [(block.name, block.modules) for block in blocks] == [
+        (HEAD, ("head",)),
+        ("blocks.1", ("blocks.1.norm1", "blocks.1.mlp")),
+        ("blocks.0", ("", "stem", "blocks.0.norm1", "blocks.0.mlp")),  # the class token (on the root) joins the stem
+    ]
