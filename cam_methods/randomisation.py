@@ -84,18 +84,20 @@ def randomisable_copy(backbone: Backbone) -> Backbone:
 
 def reinitialise(model: nn.Module, block: CascadeBlock, seed: int) -> None:
     """Re-initialise ``block``'s parameters in place, reproducibly from ``seed`` (the global RNG is restored
-    afterwards): each module's own ``reset_parameters()`` where it has one and no submodules (PyTorch's
-    default init: Kaiming
-    uniform for convolutions and linear layers, γ = 1, β = 0 and fresh running statistics for batch norm),
-    else every parameter drawn from N(0, σ²) with σ its own standard deviation (``FALLBACK_STD`` when that
-    is zero or undefined)."""
+    afterwards).
+
+    A module whose submodules hold no parameters (timm's batch norm + activation counts) and that has a
+    ``reset_parameters()`` gets it: PyTorch's default init, Kaiming uniform for convolutions and linear
+    layers, γ = 1, β = 0 and fresh running statistics for batch norm. A parent's reset is not called (it
+    could reach other blocks); every other parameter is drawn from N(0, σ²) with σ its own standard
+    deviation (``FALLBACK_STD`` when that is zero or undefined)."""
     device = next(model.parameters()).device
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), torch.no_grad():
         torch.manual_seed(seed)
         for name in block.modules:
             module = model.get_submodule(name)
             reset = getattr(module, "reset_parameters", None)
-            if callable(reset) and next(module.children(), None) is None:  # a parent's reset could reach others
+            if callable(reset) and not any(next(child.parameters(), None) is not None for child in module.children()):
                 reset()
                 continue
             for parameter in module.parameters(recurse=False):

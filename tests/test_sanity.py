@@ -154,3 +154,12 @@ def test_a_layer_inside_a_numbered_block_stands_for_the_block():
         ("blocks.1", ("blocks.1.norm1", "blocks.1.mlp")),
         ("blocks.0", ("", "stem", "blocks.0.norm1", "blocks.0.mlp")),  # the class token (on the root) joins the stem
     ]
+
+
+def test_lite0_batch_norms_get_their_own_reset(lite0):
+    """timm's BatchNormAct2d has children (its activation): it must still get BatchNorm's reset."""
+    copy = randomisable_copy(lite0)
+    reinitialise(copy.model, cascade_blocks(copy.model, copy.layers)[1], seed=0)  # conv_head + bn2
+    assert torch.equal(copy.model.bn2.weight, torch.ones_like(copy.model.bn2.weight))
+    assert torch.equal(copy.model.bn2.running_var, torch.ones_like(copy.model.bn2.running_var))
+    assert not torch.equal(copy.model.conv_head.weight, lite0.model.conv_head.weight)
