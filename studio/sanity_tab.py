@@ -73,13 +73,16 @@ def sanity_tab(ui: SimpleNamespace, concurrency_id: str) -> None:
 @friendly_errors
 def on_cost(backbone_name: str, methods: list[str], request: gr.Request) -> str:
     """The cost of a sanity check, before it runs: its runs and, when the visitor's last Explain on this
-    backbone timed the chosen methods, an estimate in seconds. No model call."""
+    backbone timed the chosen methods, an estimate in seconds. No model call, and no model load outside the
+    queue: only the visitor's loaded backbone is counted (the backbone change event loads it, queued)."""
+    session = visitor(request)
+    with session.lock:
+        explanation, loaded = session.explanation, session.backbone == backbone_name
+    if not loaded:
+        return "**Cost:** one run per block of the backbone, plus the original and a random class."
     backbone = load_backbone(backbone_name)
     if backbone.family == "clip":
         return "The sanity checks need a classifier; choose a CNN or ViT backbone."
-    session = visitor(request)
-    with session.lock:
-        explanation = session.explanation
     timed = explanation is not None and explanation.backbone.name == backbone.name
     timed = timed and set(methods or []) <= set(explanation.timings)
     estimate = sanity_cost(backbone, run_seconds(explanation, methods) if timed else None)
