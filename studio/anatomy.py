@@ -28,8 +28,8 @@ BAR_CHANNELS = 16
 class Anatomy:
     """One capture taken apart; every array is float32 NumPy on the layer's h×w grid.
 
-    ``channels``: the shown channel indices, largest term first; ``strength``: ‖α_k A_k‖₂ for all K; ``alpha``: α_k for all K channels;
-    ``activations`` / ``gradients``: A_k and G_k of the shown channels; ``*_terms``: each shown channel's
+    ``channels``: the shown channel indices, largest term first; ``strength``: ‖α_k A_k‖₂ and ``alpha``: α_k,
+    for all K channels; ``activations`` / ``gradients``: A_k and G_k of the shown channels; ``*_terms``: each shown channel's
     term; ``*_rest``: the sum of the other channels' terms; ``*_map``: the method's map before ReLU.
     """
 

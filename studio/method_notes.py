@@ -81,7 +81,7 @@ NOTATION = {
 SYMBOLS = {
     "A": "the layer's activations, K channels on an h×w grid",
     "A_k": "channel k of the activations A; A_kij (or A_kab) is its value at position (i, j)",
-    "G": "∂y/∂A, the gradient of the explained score y (the target's logit y_c; s for a Finer variant) with respect to A",
+    "G": "∂y/∂A, the gradient of the explained score y (the target's logit y_c; s for a Finer variant) by A",
     "G_k": "channel k of the gradient G; G_kij is its value at position (i, j)",
     "K": "the number of channels",
     "Z": "h·w, the number of spatial positions",
@@ -108,7 +108,7 @@ SYMBOLS = {
     "γ": "Finer-CAM's comparison strength (0 gives the base method back)",
     "π_t": "reference t's weight: 1/T by default (T references), or its probability renormalised over the T",
 }
-METHOD_SYMBOLS = {("fgvis", "a"): "a unit's activation during the search; the gradient filter keeps it between 0 and a⁰"}
+METHOD_SYMBOLS = {("fgvis", "a"): "a unit's activation during the search; the gradient filter keeps it between 0, a⁰"}
 TOKEN = re.compile(r"(?<![\w⁰])([A-Za-zα-ω](?:_[a-z]+|⁰)?)(?:[²³]|(?![\w⁰]))")
 PROSE = re.compile(r"\([^()]*(?<![_a-z])[a-z]{3,}[^()]*\)|\S*CAM\S*|(?<![_\w])[a-z]{2,}\b")
 
