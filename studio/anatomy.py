@@ -29,8 +29,8 @@ class Anatomy:
     """One capture taken apart; every array is float32 NumPy on the layer's h×w grid.
 
     ``channels``: the shown channel indices, largest term first; ``strength``: ‖α_k A_k‖₂ and ``alpha``: α_k,
-    for all K channels; ``activations`` / ``gradients``: A_k and G_k of the shown channels; ``*_terms``: each shown channel's
-    term; ``*_rest``: the sum of the other channels' terms; ``*_map``: the method's map before ReLU.
+    for all K channels; ``activations`` / ``gradients``: A_k and G_k of the shown channels; ``*_terms``: each
+    shown channel's term; ``*_rest``: the sum of the other channels' terms; ``*_map``: the map before ReLU.
     """
 
     title: str
