@@ -1,0 +1,83 @@
+"""What the Learn tab computes with a real model: the anatomy of the bundled example at a chosen layer, the
+anatomy of a visitor's own Explain results, and the "switch the target" demonstration.
+
+The bundled example's results are computed once per layer (on the first visitor's request, in the app's
+one-model-call-at-a-time group) and kept: every later visitor gets them without a model call. A visitor's own
+anatomy reuses the A and G their last Explain run captured, so it needs no model call at all.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from cam_methods import Explanation, explain
+from cam_methods.gradient import gradcam
+from model_zoo import DEFAULT_BACKBONE, load_backbone
+
+from . import anatomy, anatomy_figures
+from .anatomy_figures import final_overlay
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+EXAMPLE = ASSETS / "chelsea.png"
+EXAMPLE_LAYER = "blocks.5"  # where Grad-CAM and HiResCAM part on the bundled model (at bn2 they coincide)
+PAIR = (ASSETS / "chelsea.png", ASSETS / "coffee.png")
+PAIR_SIDE = 224
+BACKGROUND = (124, 116, 104)  # about the ImageNet mean colour
+SWITCH_TARGETS = 5
+NO_RESULTS = "Press Explain on the Explain tab first; the anatomy then takes its image, backbone, layer and target."
+
+
+def figures(dissected: anatomy.Anatomy) -> tuple[Image.Image, Image.Image, str]:
+    """The bar chart, the sums figure and a caption saying what was taken apart (and when the maps coincide)."""
+    caption = f"**Taken apart:** {dissected.title}."
+    if dissected.coincide:
+        caption += (
+            " At this layer Grad-CAM and HiResCAM give the same map: it feeds global average pooling and a linear "
+            "head, so G_k is the same at every position and G_k⊙A_k = α_k·A_k. Choose an earlier layer to see "
+            "them part."
+        )
+    return anatomy_figures.weights_figure(dissected), anatomy_figures.sum_figure(dissected), caption
+
+
+@functools.lru_cache(maxsize=16)
+def example_anatomy(layer: str) -> tuple[Image.Image, Image.Image, str]:
+    """The bundled example's anatomy at ``layer`` of the bundled backbone, top-1 class (cached per layer)."""
+    backbone = load_backbone(DEFAULT_BACKBONE)
+    return figures(anatomy.of_explanation(explain(backbone, EXAMPLE, ["gradcam", "hirescam"], layer=layer)))
+
+
+def own_anatomy(explanation: Explanation | None) -> tuple[Image.Image, Image.Image, str]:
+    """The anatomy of a visitor's latest Explain results (their image, backbone, layer and target)."""
+    if explanation is None:
+        raise ValueError(NO_RESULTS)
+    return figures(anatomy.of_explanation(explanation))
+
+
+def two_objects() -> Image.Image:
+    """The bundled cat (left) and espresso (right) photos side by side on a square canvas."""
+    canvas = Image.new("RGB", (2 * PAIR_SIDE, 2 * PAIR_SIDE), BACKGROUND)
+    for column, path in enumerate(PAIR):
+        with Image.open(path) as photo:
+            tile = ImageOps.fit(photo.convert("RGB"), (PAIR_SIDE, PAIR_SIDE))
+        canvas.paste(tile, (column * PAIR_SIDE, PAIR_SIDE // 2))
+    return canvas
+
+
+@functools.cache
+def switch_targets() -> dict[str, Image.Image]:
+    """Grad-CAM of the two-object image for each of its top-5 classes, all from one capture (one forward
+    pass, one short backward per class), keyed "label (probability)" in rank order."""
+    explanation = explain(load_backbone(DEFAULT_BACKBONE), two_objects(), ["gradcam"], finer_refs=SWITCH_TARGETS - 1)
+    evidence, picture = (
+        explanation.evidence,
+        np.asarray(explanation.backbone.preprocess.denormalise(explanation.input_tensor)),
+    )
+    overlays = {}
+    for key, gradient in zip(evidence.keys, evidence.gradients, strict=True):
+        grid_map = gradcam(evidence.activations, gradient).numpy()
+        overlays[f"{explanation.label(key)} ({float(explanation.probs[key]):.0%})"] = final_overlay(picture, grid_map)
+    return overlays
