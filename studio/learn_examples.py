@@ -68,16 +68,21 @@ def two_objects() -> Image.Image:
 
 
 @functools.cache
-def switch_targets() -> dict[str, Image.Image]:
-    """Grad-CAM of the two-object image for each of its top-5 classes, all from one capture (one forward
-    pass, one short backward per class), keyed "label (probability)" in rank order."""
+def switch_maps() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The two-object image as the model saw it, and Grad-CAM before ReLU (on the layer grid) for each of its
+    top-5 classes, all from one capture (one forward pass, one short backward per class), keyed
+    "label (probability)" in rank order."""
     explanation = explain(load_backbone(DEFAULT_BACKBONE), two_objects(), ["gradcam"], finer_refs=SWITCH_TARGETS - 1)
-    evidence, picture = (
-        explanation.evidence,
-        np.asarray(explanation.backbone.preprocess.denormalise(explanation.input_tensor)),
-    )
-    overlays = {}
-    for key, gradient in zip(evidence.keys, evidence.gradients, strict=True):
-        grid_map = gradcam(evidence.activations, gradient).numpy()
-        overlays[f"{explanation.label(key)} ({float(explanation.probs[key]):.0%})"] = final_overlay(picture, grid_map)
-    return overlays
+    A, keys, gradients = explanation.evidence.activations, explanation.evidence.keys, explanation.evidence.gradients
+    maps = {
+        f"{explanation.label(key)} ({float(explanation.probs[key]):.0%})": gradcam(A, gradient).numpy()
+        for key, gradient in zip(keys, gradients, strict=True)
+    }
+    return np.asarray(explanation.backbone.preprocess.denormalise(explanation.input_tensor)), maps
+
+
+@functools.cache
+def switch_targets() -> dict[str, Image.Image]:
+    """The switch demonstration's overlays, drawn as the Explain tab draws maps, keyed as :func:`switch_maps`."""
+    picture, maps = switch_maps()
+    return {label: final_overlay(picture, grid_map) for label, grid_map in maps.items()}
