@@ -81,7 +81,7 @@ NOTATION = {
 SYMBOLS = {
     "A": "the layer's activations, K channels on an h×w grid",
     "A_k": "channel k of the activations A; A_kij (or A_kab) is its value at position (i, j)",
-    "G": "∂y/∂A, the gradient of the explained score y (the target's logit y_c; s for a Finer variant) by A",
+    "G": "∂y/∂A: how the explained score y (the target's logit y_c; s for a Finer variant) changes with A",
     "G_k": "channel k of the gradient G; G_kij is its value at position (i, j)",
     "K": "the number of channels",
     "Z": "h·w, the number of spatial positions",
