@@ -25,11 +25,6 @@ PRIVATE = {"api_visibility": "private"}
 NOT_READY = "The two-object demonstration is still being computed; open the Learn tab again in a moment."
 
 
-def methods_table() -> str:
-    """Every registered method: plain line, formula, symbols and paper (see :mod:`.method_notes`)."""
-    return method_notes.methods_markdown()
-
-
 @friendly_errors
 def on_layer(layer: str) -> tuple[Any, Any, str]:
     """The bundled example's anatomy at ``layer`` (a ValueError names the layers of the bundled backbone)."""
@@ -49,11 +44,14 @@ def on_own(request: gr.Request | None = None) -> tuple[Any, Any, str]:
 
 
 @friendly_errors
-def on_open(layer: str) -> tuple[Any, ...]:
-    """Everything the tab shows on opening: the example's anatomy and the two-object demonstration."""
+def on_open(layer: str, opened: bool) -> tuple[Any, ...]:
+    """On the tab's first opening in a page: the example's anatomy and the two-object demonstration (later
+    openings keep what the visitor chose)."""
+    if opened:
+        return (gr.skip(),) * 5 + (True,)
     overlays = learn_examples.switch_targets()
     first = next(iter(overlays))
-    return (*on_layer(layer), gr.Radio(choices=list(overlays), value=first), overlays[first])
+    return (*on_layer(layer), gr.Radio(choices=list(overlays), value=first), overlays[first], True)
 
 
 @friendly_errors
@@ -85,8 +83,9 @@ def anatomy_section(ui: SimpleNamespace) -> None:
         )
         ui.own = gr.Button("Take apart my Explain results instead", elem_id="anatomy_own")
     ui.caption = gr.Markdown(elem_id="anatomy_caption")
-    ui.weights = gr.Image(label="Grad-CAM's channel weights α_k", interactive=False, elem_id="anatomy_weights")
-    ui.sums = gr.Image(label="Each map as a sum of channel terms", interactive=False, elem_id="anatomy_sums")
+    figure = {"interactive": False, "format": "png"}  # text and thin lines: no lossy WebP
+    ui.weights = gr.Image(label="Grad-CAM's channel weights α_k", elem_id="anatomy_weights", **figure)
+    ui.sums = gr.Image(label="Each map as a sum of channel terms", elem_id="anatomy_sums", **figure)
 
 
 def toy_section(ui: SimpleNamespace) -> None:
@@ -114,18 +113,18 @@ def opening_trigger() -> Any:
 
 def learn_tab() -> None:
     """The tab's components and events; call it inside ``with gr.Tab("Learn")``."""
-    ui = SimpleNamespace()
+    ui = SimpleNamespace(opened=gr.State(False))
     opening = opening_trigger()
     gr.Markdown(learn_text.INTRO)
     with gr.Accordion("Every method: what it does, its formula with each symbol, its paper", open=False):
-        gr.Markdown(methods_table(), elem_id="methods_table")
+        gr.Markdown(method_notes.methods_markdown(), elem_id="methods_table")
     anatomy_section(ui)
     toy_section(ui)
     switch_section(ui)
     gr.Markdown(learn_text.READING, elem_id="reading_note")
     anatomy = [ui.weights, ui.sums, ui.caption]
     model = {"concurrency_id": MODEL_CALLS, "show_progress_on": [ui.caption], **PRIVATE}
-    opening(on_open, ui.layer, [*anatomy, ui.target, ui.switched], **model)
+    opening(on_open, [ui.layer, ui.opened], [*anatomy, ui.target, ui.switched, ui.opened], **model)
     ui.layer.input(on_layer, ui.layer, anatomy, **model)
     ui.own.click(on_own, None, anatomy, concurrency_id="learn", **PRIVATE)
     ui.target.input(on_switch, ui.target, ui.switched, queue=False, **PRIVATE)

@@ -14,7 +14,7 @@ from studio import anatomy, anatomy_figures, learn, learn_examples, method_notes
 
 
 def test_every_method_has_a_plain_line_a_paper_link_and_every_symbol_of_its_formula_defined():
-    text = learn.methods_table()
+    text = method_notes.methods_markdown()
     for info in METHODS.values():
         note = method_notes.note_of(info)
         assert note.plain and note.link.startswith(("https://arxiv.org/abs/", "https://doi.org/"))
@@ -105,6 +105,9 @@ def test_bundled_example_anatomy_and_the_layer_check():
     assert weights.size[0] > 0 and sums.size[0] > 0 and "layer blocks.5" in caption and "same map" not in caption
     with pytest.raises(gr.Error, match="choose one of the bundled model's layers"):
         learn.on_layer("blocks.99")
+    first = learn.on_open(learn_examples.EXAMPLE_LAYER, False)
+    assert first[2] == caption and len(first[3].choices) == 5 and first[-1] is True
+    assert learn.on_open(learn_examples.EXAMPLE_LAYER, True)[:5] == (gr.skip(),) * 5  # a later opening keeps it
 
 
 def test_own_anatomy_needs_an_explain_run_first_and_the_model_group_is_the_apps():
