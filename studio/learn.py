@@ -2,8 +2,9 @@
 channel, the HiResCAM toy, a map following its target, and how to read a heatmap.
 
 The tab computes nothing until a visitor opens it. Its model calls (the bundled example's anatomy at a new
-layer, the two-object demonstration) run in the app's one-model-call-at-a-time group and are cached, so on a
-2-vCPU Space they happen once per layer for all visitors; a visitor's own anatomy reuses their Explain capture.
+layer, the two-object demonstration) run in the app's one-model-call-at-a-time group, within each visitor's
+queue share (:func:`~studio.fair_use.admit`), and are cached, so on a 2-vCPU Space they happen once per layer for
+all visitors; a visitor's own anatomy reuses their Explain capture.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from model_zoo import DEFAULT_BACKBONE, load_backbone
 
 from . import learn_examples, learn_text, method_notes, toy
 from .errors import friendly_errors
+from .fair_use import admit
 from .session import STORE
 
 MODEL_CALLS = "model"  # app.MODEL_CALLS: every event that runs a model shares it, one call at a time
@@ -26,8 +28,9 @@ NOT_READY = "The two-object demonstration is still being computed; open the Lear
 
 
 @friendly_errors
-def on_layer(layer: str) -> tuple[Any, Any, str]:
-    """The bundled example's anatomy at ``layer`` (a ValueError names the layers of the bundled backbone)."""
+def on_layer(layer: str, request: gr.Request | None = None) -> tuple[Any, Any, str]:
+    """The bundled example's anatomy at ``layer`` (a ValueError names the layers of the bundled backbone).
+    ``request`` identifies the visitor to :func:`~studio.fair_use.admit`, the validator of the model events."""
     layers = load_backbone(DEFAULT_BACKBONE).layers
     if layer not in layers:
         raise ValueError(f"choose one of the bundled model's layers ({', '.join(layers)}), not {layer!r}")
@@ -44,9 +47,9 @@ def on_own(request: gr.Request | None = None) -> tuple[Any, Any, str]:
 
 
 @friendly_errors
-def on_open(layer: str, opened: bool) -> tuple[Any, ...]:
+def on_open(layer: str, opened: bool, request: gr.Request | None = None) -> tuple[Any, ...]:
     """On the tab's first opening in a page: the example's anatomy and the two-object demonstration (later
-    openings keep what the visitor chose)."""
+    openings keep what the visitor chose); ``request`` as for :func:`on_layer`."""
     if opened:
         return (gr.skip(),) * 5 + (True,)
     overlays = learn_examples.switch_targets()
@@ -124,8 +127,9 @@ def learn_tab() -> None:
     gr.Markdown(learn_text.READING, elem_id="reading_note")
     anatomy = [ui.weights, ui.sums, ui.caption]
     model = {"concurrency_id": MODEL_CALLS, "show_progress_on": [ui.caption], **PRIVATE}
-    opening(on_open, [ui.layer, ui.opened], [*anatomy, ui.target, ui.switched, ui.opened], **model)
-    ui.layer.input(on_layer, ui.layer, anatomy, **model)
+    outputs = [*anatomy, ui.target, ui.switched, ui.opened]
+    opening(on_open, [ui.layer, ui.opened], outputs, validator=admit(on_open), **model)
+    ui.layer.input(on_layer, ui.layer, anatomy, validator=admit(on_layer), **model)
     ui.own.click(on_own, None, anatomy, concurrency_id="learn", **PRIVATE)
     ui.target.input(on_switch, ui.target, ui.switched, queue=False, **PRIVATE)
     ui.region.input(on_region, ui.region, [ui.toy, ui.why], queue=False, **PRIVATE)
