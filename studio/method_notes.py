@@ -108,7 +108,7 @@ SYMBOLS = {
     "γ": "Finer-CAM's comparison strength (0 gives the base method back)",
     "π_t": "reference t's weight: 1/T by default (T references), or its probability renormalised over the T",
 }
-METHOD_SYMBOLS = {("fgvis", "a"): "a unit's activation during the search; the gradient filter keeps it between 0, a⁰"}
+METHOD_SYMBOLS = {("fgvis", "a"): "a unit's activation during the search; gradient passes only while a is in the bound"}
 TOKEN = re.compile(r"(?<![\w⁰])([A-Za-zα-ω](?:_[a-z]+|⁰)?)(?:[²³]|(?![\w⁰]))")
 PROSE = re.compile(r"\([^()]*(?<![_a-z])[a-z]{3,}[^()]*\)|\S*CAM\S*|(?<![_\w])[a-z]{2,}\b")
 
