@@ -24,7 +24,7 @@ from .session import STORE
 
 MODEL_CALLS = "model"  # app.MODEL_CALLS: every event that runs a model shares it, one call at a time
 PRIVATE = {"api_visibility": "private"}
-NOT_READY = "The two-object demonstration is still being computed; open the Learn tab again in a moment."
+NOT_READY = "The two-object demonstration is still being computed; please try again in a moment."
 
 
 @friendly_errors
@@ -75,6 +75,7 @@ def on_region(zero_region: str) -> tuple[list, str]:
 
 
 def anatomy_section(ui: SimpleNamespace) -> None:
+    """The layer menu, the "my results" button, the caption and the two anatomy figures."""
     gr.Markdown(learn_text.ANATOMY)
     with gr.Row(equal_height=True):
         layers = list(load_backbone(DEFAULT_BACKBONE).layers)
@@ -92,6 +93,7 @@ def anatomy_section(ui: SimpleNamespace) -> None:
 
 
 def toy_section(ui: SimpleNamespace) -> None:
+    """The zero-weight region choice, the toy's four panels and its sentence."""
     gr.Markdown(learn_text.TOY)
     ui.region = gr.Radio(
         list(toy.ZERO_REGIONS), value=toy.DEFAULT_REGION, label="Where the class weight W is zero", elem_id="toy_region"
@@ -101,6 +103,7 @@ def toy_section(ui: SimpleNamespace) -> None:
 
 
 def switch_section(ui: SimpleNamespace) -> None:
+    """The top-5 classes of the two-object image and Grad-CAM for the chosen one."""
     gr.Markdown(learn_text.SWITCH)
     with gr.Row():
         ui.target = gr.Radio([], label="Target class (the model's top 5)", elem_id="switch_target")

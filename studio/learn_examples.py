@@ -37,8 +37,8 @@ def figures(dissected: anatomy.Anatomy) -> tuple[Image.Image, Image.Image, str]:
     if dissected.coincide:
         caption += (
             " At this layer Grad-CAM and HiResCAM give the same map: it feeds global average pooling and a linear "
-            "head, so G_k is the same at every position and G_k⊙A_k = α_k·A_k. Choose an earlier layer to see "
-            "them part."
+            "head, so G_k is the same at every position and G_k⊙A_k = α_k·A_k. An earlier layer shows them part "
+            "(the layer menu here for the bundled example; Advanced → Layer on the Explain tab for yours)."
         )
     return anatomy_figures.weights_figure(dissected), anatomy_figures.sum_figure(dissected), caption
 
