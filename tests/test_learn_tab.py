@@ -3,6 +3,8 @@ map following its target, and the tab's events."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from toy_models import FlattenLinear, GapLinear, positive_input, toy_backbone
 
 from cam_methods import METHODS, explain
 from studio import anatomy, learn, learn_examples, method_notes, toy
+from studio.session import STORE
 
 
 def test_every_method_has_a_plain_line_a_paper_link_and_every_symbol_of_its_formula_defined():
@@ -115,3 +118,14 @@ def test_own_anatomy_needs_an_explain_run_first_and_the_model_group_is_the_apps(
     assert learn.MODEL_CALLS == app.MODEL_CALLS
     with pytest.raises(gr.Error, match="Press Explain on the Explain tab first"):
         learn.on_own(None)
+
+
+def test_own_anatomy_takes_apart_the_visitors_latest_explain_capture():
+    explanation = explain(toy_backbone(FlattenLinear(), cam=False), positive_input(), ["gradcam"], target=2)
+    session = STORE.get("learn-own-anatomy")
+    run, _ = session.begin_run()
+    assert session.install(run, explanation)
+    weights, sums, caption = learn.on_own(SimpleNamespace(session_hash="learn-own-anatomy"))
+    assert "FlattenLinear, layer act" in caption and "class 2" in caption and "same map" not in caption
+    assert weights.size[0] > 0 and sums.size[0] > 0
+    STORE.discard("learn-own-anatomy")
