@@ -11,6 +11,7 @@ reporting, and stops it at the end. A session already started by the caller (``r
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 
@@ -40,14 +41,15 @@ class ImageScorer:
 
 def start_ray(num_cpus: int | None = None) -> bool:
     """Start or join Ray unless a session is already up; True when this call started it (and should stop it)."""
+    if "ray" not in sys.modules:  # Ray reads these when it is imported
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         import ray
     except ImportError:
         raise ValueError(RAY_MISSING) from None
     if ray.is_initialized():
         return False
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     if os.environ.get("RAY_ADDRESS"):
         ray.init(log_to_driver=False)
     else:
@@ -77,7 +79,7 @@ def run_ray(
             ImageScorer,
             fn_constructor_kwargs={"settings": settings},
             batch_size=batch,
-            concurrency=actors,
+            compute=ray.data.ActorPoolStrategy(size=actors),
             num_cpus=1,
             num_gpus=gpus,
         )

@@ -50,7 +50,9 @@ class RunSettings:
             raise ValueError(f"unknown measure(s) {', '.join(unknown)}; choose from {', '.join(MEASURES)}")
         unknown = [method_id for method_id in self.methods if method_id not in METHODS]
         if unknown or not self.methods:
-            raise ValueError(f"unknown method id(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(METHODS)}")
+            raise ValueError(
+                f"unknown method id(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(METHODS)}"
+            )
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {self.target!r}")
         MetricSettings(steps=self.steps)  # raises for a step count below 1
