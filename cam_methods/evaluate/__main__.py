@@ -40,6 +40,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--limit", type=int, default=None, help="only the first N images (sorted by name)")
     run.add_argument("--engine", choices=("local", "ray"), default="local")
     run.add_argument("--workers", type=int, default=None, help="local: decoding processes (default: cores − 1)")
+    run.add_argument("--threads", type=int, default=None, help="local: PyTorch threads (default: one per core)")
     run.add_argument("--actors", type=int, default=2, help="ray: model actors (one backbone each)")
     run.add_argument("--chunk", type=int, default=16, help="images per Parquet part (what an interruption loses)")
     run.add_argument("--fresh", action="store_true", help="discard the parts of an earlier run instead of resuming")

@@ -41,14 +41,15 @@ def plot_means(means: dict[tuple[str, str, str], Estimate], path: Path) -> Path:
 
 
 def plot_win_shares(comparisons: dict[tuple[str, str, str, str], Comparison], path: Path) -> Path:
-    """One heat map per (layer, measure): cell (A, B) is the share of images where A beats B."""
+    """One heat map per (layer, measure): cell (A, B) is the share of images where A beats B (needs at least
+    one comparison)."""
     from matplotlib.figure import Figure
 
     panels = list(dict.fromkeys((layer, measure) for layer, measure, _, _ in comparisons))
     methods = list(dict.fromkeys(m for _, _, first, second in comparisons for m in (first, second)))
-    figure = Figure(figsize=(4.2 * max(len(panels), 1), 4), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(1, max(len(panels), 1)))
-    for axis, (layer, measure) in zip(axes, panels, strict=False):
+    figure = Figure(figsize=(4.2 * len(panels), 4), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(panels)))
+    for axis, (layer, measure) in zip(axes, panels, strict=True):
         shares = np.full((len(methods), len(methods)), np.nan)
         for (at, kind, first, second), result in comparisons.items():
             if (at, kind) == (layer, measure):
@@ -59,6 +60,6 @@ def plot_win_shares(comparisons: dict[tuple[str, str, str, str], Comparison], pa
         axis.set_xticks(range(len(methods)), methods, rotation=45, ha="right")
         axis.set_yticks(range(len(methods)), methods)
         axis.set_title(f"{TITLES[measure].split(' (')[0]}, layer {layer}\nrow beats column on this share", fontsize=9)
-    figure.colorbar(image if panels else None, ax=list(axes), shrink=0.8) if panels else None
+    figure.colorbar(image, ax=list(axes), shrink=0.8)
     figure.savefig(path, dpi=110)
     return path

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+import torch
 from torch.utils.data import DataLoader, Dataset
 
 from model_zoo import Backbone
@@ -49,9 +50,13 @@ def run_local(
     progress: RunProgress,
     workers: int | None = None,
     chunk: int = 16,
+    threads: int | None = None,
 ) -> None:
-    """Evaluate ``pending`` and write their records to ``store`` (see the module docstring)."""
+    """Evaluate ``pending`` and write their records to ``store`` (see the module docstring); ``threads`` is
+    PyTorch's thread count for the model while the run lasts (default: PyTorch's own, one per core)."""
     backbone = ready_backbone(settings)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads or previous_threads)
     workers = default_workers() if workers is None else workers
     loader = DataLoader(
         DecodedImages(pending, backbone), batch_size=None, num_workers=workers, collate_fn=lambda item: item
@@ -69,3 +74,4 @@ def run_local(
                 buffer = []
     finally:
         store.write(buffer)
+        torch.set_num_threads(previous_threads)

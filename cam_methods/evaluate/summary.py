@@ -75,10 +75,9 @@ def print_summary(path: str, figures: str | None = None, resamples: int = 2000, 
     folder = Path(figures) if figures else Path(path).parent
     folder.mkdir(parents=True, exist_ok=True)
     stem = Path(path).stem
-    written = [
-        plot_means(means, folder / f"{stem}_means.png"),
-        plot_win_shares(comparisons, folder / f"{stem}_wins.png"),
-    ]
+    written = [plot_means(means, folder / f"{stem}_means.png")]
+    if comparisons:
+        written.append(plot_win_shares(comparisons, folder / f"{stem}_wins.png"))
     print(f"\nfigures: {', '.join(map(str, written))}")
     return written
 
