@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from app_fixtures import bad_uploads
+
 from cam_methods.evaluate.work import RunSettings
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"

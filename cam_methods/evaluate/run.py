@@ -81,8 +81,10 @@ def run_from_args(args: argparse.Namespace) -> None:
         finer_gamma=args.finer_gamma,
         weights=args.weights,
     )
-    options = {"chunk": args.chunk}
-    options.update({"actors": args.actors} if args.engine == "ray" else {"workers": args.workers, "threads": args.threads})
+    if args.engine == "ray":
+        options = {"chunk": args.chunk, "actors": args.actors}
+    else:
+        options = {"chunk": args.chunk, "workers": args.workers, "threads": args.threads}
     report = evaluate(args.images, args.out, settings, args.engine, args.limit, args.fresh, not args.quiet, **options)
     for image, reason in sorted(report.skipped.items()):
         print(f"skipped {image}: {reason}", file=sys.stderr)
