@@ -16,15 +16,18 @@ class RunProgress:
         self.started = time.perf_counter()
         self.images = 0
         self.failed = 0
+        self.first_image_seconds = 0.0  # when the first image finished: the engine's start-up (model loading)
 
     def add(self, records: Sequence[dict]) -> None:
         """Count the images of ``records`` (one image's or a batch's)."""
         images = {record["image"] for record in records}
+        if images and not self.images:
+            self.first_image_seconds = self.seconds
         self.failed += len({record["image"] for record in records if record.get("error")})
         self.images += len(images)
         self.bar.update(len(images))
         if self.failed:
-            self.bar.set_postfix_str(f"{self.failed} unreadable, skipped")
+            self.bar.set_postfix_str(f"{self.failed} skipped")
 
     @property
     def seconds(self) -> float:

@@ -17,16 +17,24 @@ from .work import RunSettings
 
 @dataclass(frozen=True)
 class RunReport:
-    """What a run did: images evaluated now, skipped (unreadable or refused) in total, rows in the file."""
+    """What a run did: images evaluated now, skipped (unreadable or refused) in total, rows in the file, its
+    seconds, and when its first image finished (the start-up: loading the model, starting Ray's actors)."""
 
     evaluated: int
     skipped: dict[str, str]
     rows: int
     seconds: float
+    first_image_seconds: float = 0.0
 
     @property
     def images_per_second(self) -> float:
         return self.evaluated / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def steady_images_per_second(self) -> float:
+        """Images/s after the first image: the rate a longer run approaches."""
+        after_first = self.seconds - self.first_image_seconds
+        return (self.evaluated - 1) / after_first if self.evaluated > 1 and after_first > 0 else 0.0
 
 
 def evaluate(
@@ -67,7 +75,7 @@ def evaluate(
         progress.close()
     run_info = {"engine": engine, "images": progress.images, "seconds": round(progress.seconds, 3)}
     table, skipped = store.finish(run_info)
-    return RunReport(progress.images, skipped, table.num_rows, progress.seconds)
+    return RunReport(progress.images, skipped, table.num_rows, progress.seconds, progress.first_image_seconds)
 
 
 def run_from_args(args: argparse.Namespace) -> None:
