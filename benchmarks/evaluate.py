@@ -3,8 +3,9 @@
 One folder of ``--images`` photos (copies of assets/, each under its own name) is evaluated, each time into a
 fresh Parquet file, by: the local engine with one PyTorch thread (and with PyTorch's default, one per core,
 with ``--default-threads``), Ray with 1 and 2 actors on a one-node local cluster, and Ray with 2 actors on a
-two-node local cluster (one CPU per node, as two machines would be: ``ray.cluster_utils.Cluster``). Then one image's time is split into decoding, ``explain``
-(the capture and the maps) and ``score_maps`` (the metrics' forward passes), median of a few images.
+two-node local cluster (one CPU per node, as two machines would be: ``ray.cluster_utils.Cluster``). Then one
+image's time is split into decoding, ``explain`` (the capture and the maps) and ``score_maps`` (the metrics'
+forward passes), median of a few images.
 Ray is started on 127.0.0.1 only (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` before it is imported).
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/evaluate.py [--images 6] [--steps 5] [--skip-ray] [--default-threads]
