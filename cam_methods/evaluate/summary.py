@@ -94,7 +94,8 @@ def _print_means(means: dict[tuple[str, str, str], Estimate], measures: list[str
 def _print_comparisons(comparisons: dict[tuple[str, str, str, str], Comparison]) -> None:
     if not comparisons:
         return
-    print("\nPaired: A better than B on this share of images (a tie counts ½), and by this much on average")
+    print("\nPaired: A better than B on this share of images (a tie counts ½; (A) or (B): its interval excludes ½),")
+    print("and by this much on average")
     print("| layer | measure | A vs B | n | A better on | mean gain of A |\n|---|---|---|---|---|---|")
     for (layer, measure, first, second), result in comparisons.items():
         share, gain = result.win_share, result.mean_gain
