@@ -55,8 +55,8 @@ def test_the_rows_equal_the_python_api_on_the_same_image(finished, dataset, lite
     expected = score_maps(result, settings=MetricSettings(steps=FAST.steps))
     rows = [row for row in table.to_pylist() if row["image"] == f"{folder}/{image}"]
     assert {row["predicted"] for row in rows} == {int(result.probs.argmax())}
-    for row in rows:
-        assert row["value"] == pytest.approx(expected[row["method"]].summary()[row["measure"]], abs=1e-6)
+    for row in rows:  # the run used one thread, this test PyTorch's default: float32 sums in another order
+        assert row["value"] == pytest.approx(expected[row["method"]].summary()[row["measure"]], abs=1e-5)
 
 
 def test_an_interrupted_run_resumes_to_the_same_rows(finished, dataset, tmp_path, monkeypatch):
