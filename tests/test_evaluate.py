@@ -3,13 +3,16 @@ bad files skipped and listed, a resumed run equal to an uninterrupted one, and t
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import sys
+import time
 from dataclasses import replace
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from evaluate_fixtures import CLASS_FOLDERS, FAST, bad_keys, good_keys, tiny_dataset
+from evaluate_fixtures import ASSETS, CLASS_FOLDERS, FAST, bad_keys, good_keys, tiny_dataset
 
 from cam_methods import MetricSettings, explain, score_maps
 from cam_methods.evaluate import runner_local
@@ -20,6 +23,8 @@ from cam_methods.evaluate.runner_ray import RAY_MISSING, start_ray
 from cam_methods.evaluate.statistics import bootstrap_mean, compare_paired
 from cam_methods.evaluate.summary import print_summary
 from cam_methods.evaluate.table import read_results
+
+ROOT = ASSETS.parent
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +84,21 @@ def test_an_interrupted_run_resumes_to_the_same_rows(finished, dataset, tmp_path
     assert report.evaluated == len(good_keys()) + len(bad_keys()) - 2  # the two finished before the interruption
     assert pq.read_table(out).equals(pq.read_table(finished[0]))
     assert read_results(out)[2] == read_results(finished[0])[2]
+
+
+def test_a_killed_run_resumes_to_the_same_rows(finished, dataset, tmp_path):
+    out = tmp_path / "killed.parquet"
+    command = [sys.executable, "-m", "cam_methods.evaluate", "run", str(dataset), "--out", str(out), "--quiet"]
+    command += ["--methods", *FAST.methods, "--steps", str(FAST.steps), "--target", FAST.target]
+    process = subprocess.Popen([*command, "--chunk", "1", "--workers", "0", "--threads", "1"], cwd=ROOT)
+    first_part = tmp_path / "killed.parquet.parts" / "part-00000.parquet"
+    while not first_part.exists() and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert first_part.exists() and not out.exists()  # killed after its first image, before the merge
+    evaluate(dataset, out, FAST, workers=0, threads=1, show_progress=False)
+    assert pq.read_table(out).equals(pq.read_table(finished[0]))
 
 
 def test_a_resume_with_other_settings_is_refused(finished, dataset):
