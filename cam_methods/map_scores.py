@@ -21,6 +21,7 @@ from .road import RoadScores, RoadSettings, road_scores
 from .scoring import batch_size_on
 
 Tensor = torch.Tensor
+MEASURES = ("road_morf", "road_lerf", "road_gap", "average_drop", "increase")  # beyond Faithfulness.summary()
 SHARES = (0.75, 0.97)  # progress: deletion / insertion / RD until 75 %, ROAD until 97 %, then Average Drop
 
 
