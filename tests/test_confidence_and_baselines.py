@@ -75,7 +75,7 @@ def test_average_drop_rejects_maps_outside_zero_one(linear):
 
 def test_baseline_maps_are_seeded_and_centred():
     assert np.array_equal(random_map(9, 7), random_map(9, 7))
-    assert 0 <= random_map(9, 7).min() and random_map(9, 7).max() < 1
+    assert random_map(9, 7).min() >= 0 and random_map(9, 7).max() < 1
     bump = centre_gaussian(21, 41)
     assert bump[10, 20] == pytest.approx(1.0)
     sigma = CENTRE_SIGMA * 21
