@@ -14,8 +14,6 @@ from cam_methods import MapScores, cached_baselines, explain, score_maps
 from cam_methods.baseline_maps import CENTRE_SIGMA, baseline_maps, centre_gaussian, random_map
 from cam_methods.confidence_metrics import ConfidenceScores, average_drop_and_increase, confidence_scores
 from cam_methods.export import write_outputs
-from cam_methods.metrics import MetricSettings
-from cam_methods.road import RoadSettings
 from model_zoo import Backbone, Preprocess
 from tests.toy_models import GapLinear, positive_input, toy_backbone
 
@@ -87,19 +85,17 @@ def test_baseline_maps_are_seeded_and_centred():
 def test_score_maps_adds_road_average_drop_and_baselines_and_exports_them(tmp_path):
     toy = toy_backbone(GapLinear(), cam=True)
     result = explain(toy, positive_input(), ["gradcam", "hirescam"])
-    settings, road = MetricSettings(steps=4), RoadSettings(fractions=(0.25, 0.5))
-    scores = score_maps(result, settings=settings, road=road)
+    scores = score_maps(result)  # default settings, which scores.csv writes
     assert set(scores) == {"gradcam", "hirescam"}
     assert scores["gradcam"] is scores["hirescam"]  # the same map at a GAP + linear head: scored once
     assert isinstance(scores["gradcam"], MapScores)
     summary = scores["gradcam"].summary()
     assert summary["road_gap"] == pytest.approx(summary["road_lerf"] - summary["road_morf"])
     assert summary["deletion_auc"] == scores["gradcam"].deletion_auc
-    baselines = cached_baselines(result, settings, road)
+    baselines = cached_baselines(result)
     assert list(baselines) == ["baseline:random", "baseline:centre"]
     assert baselines["baseline:random"].confidence.full_score == pytest.approx(scores["gradcam"].deletion[0])
-    score_maps(result)  # default settings, which scores.csv writes
     rows = list(csv.DictReader((write_outputs(result, tmp_path)[0].parent / "scores.csv").open()))
     assert [row["method"] for row in rows] == ["gradcam", "hirescam", "baseline:random", "baseline:centre"]
-    assert float(rows[0]["average_drop"]) == pytest.approx(score_maps(result)["gradcam"].confidence.average_drop)
+    assert float(rows[0]["average_drop"]) == pytest.approx(scores["gradcam"].confidence.average_drop)
     assert {"road_morf", "road_lerf", "road_gap", "increase"} <= set(rows[0])
