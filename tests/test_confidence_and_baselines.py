@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from toy_models import GapLinear, positive_input, raw_score_backbone, toy_backbone
 
 from cam_methods import MapScores, cached_baselines, explain, score_maps
 from cam_methods.baseline_maps import CENTRE_SIGMA, baseline_maps, centre_gaussian, random_map
 from cam_methods.confidence_metrics import ConfidenceScores, average_drop_and_increase, confidence_scores
 from cam_methods.export import write_outputs
-from model_zoo import Backbone, Preprocess
-from tests.toy_models import GapLinear, positive_input, toy_backbone
+from model_zoo import Backbone
 
 SIZE = 4
 
@@ -36,17 +36,7 @@ class SignedSum(nn.Module):
 
 @pytest.fixture(scope="module")
 def linear() -> Backbone:
-    return Backbone(
-        name="signed-sum",
-        display_name="Signed sum",
-        family="cnn",
-        model=SignedSum(),
-        preprocess=Preprocess(crop=(SIZE, SIZE), resize=None, mean=(0, 0, 0), std=(1, 1, 1)),
-        layers=("pixels",),
-        default_layer="pixels",
-        labels=("left",),
-        score_outputs=lambda output, keys: output[:, list(keys)],
-    )
+    return raw_score_backbone(SignedSum(), SIZE, "pixels", ("left",))
 
 
 def test_average_drop_and_increase_by_hand(linear):

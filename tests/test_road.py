@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from toy_models import raw_score_backbone
 
 from cam_methods.metrics import pixel_ranks
 from cam_methods.road import RoadSettings, linear_impute, noisy_linear_impute, road_scores
-from model_zoo import Backbone, Preprocess
+from model_zoo import Backbone
 
 DIRECT, DIAGONAL = 1 / 6, 1 / 12
 
@@ -94,17 +95,7 @@ class ObjectMean(nn.Module):
 
 @pytest.fixture(scope="module")
 def toy() -> Backbone:
-    return Backbone(
-        name="object-mean",
-        display_name="Object mean",
-        family="cnn",
-        model=ObjectMean(),
-        preprocess=Preprocess(crop=(SIZE, SIZE), resize=None, mean=(0, 0, 0), std=(1, 1, 1)),
-        layers=("grey",),
-        default_layer="grey",
-        labels=("object", "nothing"),
-        score_outputs=lambda output, keys: output[:, list(keys)],
-    )
+    return raw_score_backbone(ObjectMean(), SIZE, "grey", ("object", "nothing"))
 
 
 def test_morf_and_lerf_rank_a_perfect_map_above_a_random_one_and_match_inputs_built_by_hand(toy):
