@@ -1,15 +1,19 @@
 """The Faithfulness panel's figure: deletion, insertion, ROAD MoRF and ROAD LeRF curves as four small
-multiples (the legend outside them, the baseline maps dashed in grey), and the input at 10 / 30 / 50 %
-deletion by the first scored map, so a student sees what the model was shown. Nothing here calls the model.
+multiples (the legend outside them, the baseline maps dashed in grey), the input at 10 / 30 / 50 %
+deletion by the first scored map, so a student sees what the model was shown, and one sentence per measure
+(:data:`.measure_notes.NOTES`). Nothing here calls the model.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from cam_methods.metrics import pixel_ranks
 
+from .measure_notes import NOTES
 from .scored_rows import scored_rows, scored_tiles
 from .tiles import Tile
 
@@ -46,8 +50,8 @@ def curves_figure(tiles: list[Tile]) -> Figure | None:
     rows = scored_rows(tiles)
     if not rows:
         return None
-    figure = Figure(figsize=(11, 8.2), layout="constrained")
-    top, bottom = figure.subfigures(2, 1, height_ratios=(2.6, 1))
+    figure = Figure(figsize=(11, 10.5), layout="constrained")
+    top, bottom, notes = figure.subfigures(3, 1, height_ratios=(2.6, 1, 1.1))
     axes = top.subplots(2, 2, sharey=True).flatten()
     baselines = iter(BASELINE_STYLES)
     for row in rows:
@@ -63,6 +67,9 @@ def curves_figure(tiles: list[Tile]) -> Figure | None:
     handles, labels = axes[0].get_legend_handles_labels()
     top.legend(handles, labels, loc="outside right upper", fontsize="small")
     _draw_thumbnails(bottom, scored_tiles(tiles)[0], rows[0].label)
+    plain = NOTES.replace("**", "")
+    wrapped = "\n".join(textwrap.fill(line, 150, subsequent_indent="   ") for line in plain.splitlines())
+    notes.text(0.01, 0.98, wrapped, va="top", ha="left", fontsize="small")
     return figure
 
 

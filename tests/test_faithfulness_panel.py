@@ -46,6 +46,7 @@ def test_table_marks_the_best_value_of_each_column_and_ends_with_the_baselines(t
 def test_curves_are_four_small_multiples_with_dashed_baselines_and_three_thumbnails(tiles):
     figure = faithfulness_panel.curves_figure(tiles)
     axes = [axis for sub in figure.subfigs for axis in sub.axes]
+    assert "ROAD gap" in " ".join(text.get_text() for text in figure.subfigs[2].texts)  # the sentences
     curves, thumbnails = axes[:4], axes[4:]
     assert len(curves) == 4 and len(thumbnails) == 3
     for axis in curves:
