@@ -19,13 +19,15 @@ from .capture import Evidence, Targets, capture
 from .context import MapContext, MethodNotApplicable
 from .explainer import applicable_methods, explain
 from .explanation import Explanation
-from .explanation_metrics import cached_faithfulness, score_maps
+from .explanation_metrics import cached_baselines, cached_faithfulness, score_maps
 from .fgvis import FGVisResult, fgvis_image, fgvis_result
 from .images import ImageError, load_image
+from .map_scores import MapScores
 from .metrics import Faithfulness, MetricSettings
 from .pointing_game import pointing_game
 from .prediction import predict, top_classes
 from .registry import METHODS, MethodInfo, shared_pass_methods
+from .road import RoadSettings
 from .scoring import Cancelled
 
 SHARED_PASS_METHODS = shared_pass_methods()
@@ -40,11 +42,14 @@ __all__ = [
     "Faithfulness",
     "ImageError",
     "MapContext",
+    "MapScores",
     "MethodInfo",
     "MethodNotApplicable",
     "MetricSettings",
+    "RoadSettings",
     "Targets",
     "applicable_methods",
+    "cached_baselines",
     "cached_faithfulness",
     "capture",
     "explain",
