@@ -85,7 +85,8 @@ def explain(
     ``skip_inapplicable=True`` are listed with the reason in ``Explanation.skipped``. A cancel raises
     :class:`Cancelled`, or with ``keep_finished=True`` returns the maps done so far and lists the rest in
     ``Explanation.unfinished``. ``layers=[...]`` or ``"all"``: the maps at every such layer, in ``.per_layer``,
-    from the same single capture; the Explanation at ``layer`` (default: the last chosen layer) is returned.
+    from the same single capture; the Explanation at ``layer`` (default: the default layer, if swept, else the
+    deepest) is returned.
     """
     finer_gamma = _renamed_gamma(finer_gamma, deprecated)
     if isinstance(backbone, str):

@@ -14,7 +14,8 @@ from model_zoo import Backbone
 
 def swept_layers(backbone: Backbone, layers: Sequence[str] | str | None, layer: str | None) -> tuple[list[str], str]:
     """The layers to capture (the backbone's order: shallow to deep) and the one whose Explanation is
-    returned; a ValueError in one sentence for an unknown name."""
+    returned (``layer``, else the default layer when swept, else the deepest swept); a ValueError in one
+    sentence for an unknown name."""
     if layers is None:
         return [layer or backbone.default_layer], layer or backbone.default_layer
     if isinstance(layers, str):
@@ -31,4 +32,5 @@ def swept_layers(backbone: Backbone, layers: Sequence[str] | str | None, layer: 
     if layer is not None and layer not in names:
         raise ValueError(f"layer={layer!r} is not among the swept layers {names}; leave it out or add it")
     ordered = [name for name in backbone.layers if name in names]
-    return ordered, layer or ordered[-1]
+    default = backbone.default_layer if backbone.default_layer in ordered else ordered[-1]
+    return ordered, layer or default
