@@ -20,14 +20,14 @@ def swept_layers(backbone: Backbone, layers: Sequence[str] | str | None, layer: 
         return [layer or backbone.default_layer], layer or backbone.default_layer
     if isinstance(layers, str):
         if layers != "all":
-            raise ValueError(f'layers= takes a list of layer names or "all", not {layers!r}')
+            raise ValueError(f'the layers to sweep are a list of layer names or "all", not {layers!r}')
         layers = backbone.layers
     names = list(dict.fromkeys(layers))
     unknown = [name for name in names if name not in backbone.layers]
     if unknown or not names:
         raise ValueError(
             f"{backbone.display_name} has no layer {', '.join(map(repr, unknown)) or 'named'}; "
-            f'layers= takes names from {list(backbone.layers)}, or "all"'
+            f'sweep layers among {list(backbone.layers)}, or "all"'
         )
     if layer is not None and layer not in names:
         raise ValueError(f"layer={layer!r} is not among the swept layers {names}; leave it out or add it")

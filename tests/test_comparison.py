@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from cam_methods.agreement_figure import agreement_figure
+from cam_methods.agreement import agreement_figure
 from cam_methods.comparison import agreement_matrix, average_ranks, compare_maps, spearman, top_iou, top_mask
 
 
