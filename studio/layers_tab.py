@@ -28,6 +28,7 @@ from .handlers import validated_image, visitor
 from .session import STORE, Session
 
 SWEEP_KEY = "layer sweep"  # file keys of the grid: (SWEEP_KEY, sweep number, layer, method, display)
+MAX_TILES = 96  # methods × layers in one sweep: every tile is a picture the page must load
 SWEEPS = itertools.count(1)  # numbers every sweep, so that a new sweep never reuses an old sweep's pictures
 
 
@@ -74,6 +75,10 @@ def on_sweep(
         raise ValueError("choose at least one fast (gradient-family) method on the Explain tab")
     cmap, opacity, _ = check_display(cmap, opacity, False)
     backbone = load_backbone(backbone_name)
+    if len(fast) * len(backbone.layers) > MAX_TILES:
+        raise ValueError(
+            f"{len(fast)} methods × {len(backbone.layers)} layers is more than {MAX_TILES} maps; choose fewer methods"
+        )
     clip = backbone.family == "clip"
     session = visitor(request)
     image = validated_image(session, image_path)
