@@ -25,10 +25,10 @@ from .errors import friendly_errors
 from .fair_use import admit, client_gone
 from .files import jpeg
 from .handlers import validated_image, visitor
-from .session import STORE, Session
+from .session import IMAGE_FILES, STORE, Session
 
-SWEEP_KEY = "layer sweep"  # file keys of the grid: (SWEEP_KEY, sweep number, layer, method, display)
-MAX_TILES = 96  # methods × layers in one sweep: every tile is a picture the page must load
+SWEEP_KEY = "layer sweep"  # file keys of the grid: (IMAGE_FILES, SWEEP_KEY, sweep number, layer, method, display)
+MAX_TILES = 48  # methods × layers in one sweep: pictures the page loads, within the session's file cap
 SWEEPS = itertools.count(1)  # numbers every sweep, so that a new sweep never reuses an old sweep's pictures
 
 
@@ -93,8 +93,10 @@ def on_sweep(
         skip_inapplicable=True,
         cancel=gone,
     )
-    draw = tile_drawer(session, next(SWEEPS), cmap, opacity)
+    sweep_number = next(SWEEPS)
+    draw = tile_drawer(session, sweep_number, cmap, opacity)
     with session.lock:
+        session.files.forget_all_but(lambda key: not is_older_sweep(key, sweep_number))
         grid = [draw(layer, part, method_id) for method_id in fast for layer, part in sweep.per_layer.items()]
     STORE.settle()
     return gr.Gallery(value=grid, columns=len(sweep.per_layer)), status_line(sweep, fast, methods or [])
@@ -113,7 +115,7 @@ def tile_drawer(
         def picture():
             return overlay(part.picture, part.to_image(method_id), cmap, opacity)
 
-        key = (SWEEP_KEY, sweep, layer, method_id, cmap, round(opacity, 3))
+        key = (IMAGE_FILES, SWEEP_KEY, sweep, layer, method_id, cmap, round(opacity, 3))
         return str(session.files.path(key, jpeg(picture), "jpg")), name
 
     return draw
@@ -122,7 +124,14 @@ def tile_drawer(
 def blank_file(session: Session, part: Explanation) -> str:
     """A grey cell where a method cannot run (CAM away from the GAP + linear layer)."""
     size = part.picture.size
-    return str(session.files.path((SWEEP_KEY, "blank", size), jpeg(lambda: Image.new("RGB", size, "#ddd")), "jpg"))
+    key = (IMAGE_FILES, SWEEP_KEY, "blank", size)
+    return str(session.files.path(key, jpeg(lambda: Image.new("RGB", size, "#ddd")), "jpg"))
+
+
+def is_older_sweep(key: tuple, sweep: int) -> bool:
+    """Whether a session file is a picture of a sweep before ``sweep``. A sweep's pictures belong to the image
+    (``IMAGE_FILES``: an Explain run keeps them) and stay until the next sweep, image or backbone."""
+    return key[:2] == (IMAGE_FILES, SWEEP_KEY) and key[2] not in (sweep, "blank")
 
 
 def status_line(sweep: Explanation, fast: list[str], chosen: list[str]) -> str:

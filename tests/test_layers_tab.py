@@ -1,8 +1,10 @@
 """The Across-layers tab's handler called directly: the grid is row by row (a method at every layer), the
-cells equal a per-layer ``explain``, slow methods are left out by name, and bad requests get one sentence."""
+cells equal a per-layer ``explain``, slow methods are left out by name, a new sweep replaces the old one's
+pictures, and bad requests get one sentence."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
@@ -30,6 +32,10 @@ def test_the_grid_is_every_method_at_every_layer_and_slow_methods_are_named(chel
     shown = cells[len(lite0.layers) + 4]
     drawn = np.asarray(Image.open(shown["image"]["path"]), dtype=np.float32)
     assert np.abs(drawn - np.asarray(expected, dtype=np.float32)).mean() < 3  # JPEG rounding only
+    again, _ = layers_tab.on_sweep(chelsea_path, "efficientnet_lite0", ["gradcam"], "top1", "", "gray", 1, request)
+    assert len(again.value) == len(lite0.layers)
+    assert all(Path(cell["image"]["path"]).exists() for cell in again.value)
+    assert not any(Path(cell["image"]["path"]).exists() for cell in cells)  # the older sweep's pictures are gone
 
 
 @pytest.mark.parametrize(
