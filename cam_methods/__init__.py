@@ -15,7 +15,8 @@ Layers, from the bottom: ``registry`` (the method table) and ``capture`` (one fo
 and the CLI, which take an Explanation.
 """
 
-from .capture import Evidence, Targets, capture
+from .capture import Evidence, Targets, capture, capture_layers
+from .comparison import MapComparison, agreement_matrix, compare_maps
 from .context import MapContext, MethodNotApplicable
 from .explainer import applicable_methods, explain
 from .explanation import Explanation
@@ -39,14 +40,18 @@ __all__ = [
     "FGVisResult",
     "Faithfulness",
     "ImageError",
+    "MapComparison",
     "MapContext",
     "MethodInfo",
     "MethodNotApplicable",
     "MetricSettings",
     "Targets",
+    "agreement_matrix",
     "applicable_methods",
     "cached_faithfulness",
     "capture",
+    "capture_layers",
+    "compare_maps",
     "explain",
     "fgvis_image",
     "fgvis_result",
