@@ -15,7 +15,8 @@ Layers, from the bottom: ``registry`` (the method table) and ``capture`` (one fo
 and the CLI, which take an Explanation.
 """
 
-from .capture import Evidence, Targets, capture
+from .capture import Evidence, Targets, capture, capture_layers
+from .comparison import MapComparison, agreement_matrix, compare_maps
 from .context import MapContext, MethodNotApplicable
 from .explainer import applicable_methods, explain
 from .explanation import Explanation
@@ -41,6 +42,7 @@ __all__ = [
     "FGVisResult",
     "Faithfulness",
     "ImageError",
+    "MapComparison",
     "MapContext",
     "MapScores",
     "MethodInfo",
@@ -48,10 +50,13 @@ __all__ = [
     "MetricSettings",
     "RoadSettings",
     "Targets",
+    "agreement_matrix",
     "applicable_methods",
     "cached_baselines",
     "cached_faithfulness",
     "capture",
+    "capture_layers",
+    "compare_maps",
     "explain",
     "fgvis_image",
     "fgvis_result",

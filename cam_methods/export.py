@@ -3,8 +3,10 @@
 Files: ``<method>.png`` (overlay on the uploaded image), ``maps.npz`` (method id → H×W float32 in [0, 1],
 aligned with the model input), ``input.png`` (the model's input: the resized, cropped picture the maps are
 aligned with), ``grid.png`` and ``grid.pdf`` (all overlays side by side, titled with target, backbone and
-layer), ``scores.csv`` (the faithfulness of the maps already scored, and of the baseline maps; absent when none was) and
-``manifest.json`` (versions, parameters, target and reference labels, probabilities, timings). A CLIP
+layer), ``scores.csv`` (the faithfulness of the maps already scored, and of the baseline maps; absent when none
+was) and ``manifest.json`` (versions, parameters, target and reference labels, probabilities, timings, the
+agreement matrix); with two maps or more ``agreement.csv`` and ``agreement.png`` (:mod:`.agreement`); for an
+across-layers sweep ``layers/<layer>/<method>.png`` and ``layers_grid.png`` (:mod:`.layer_grid`). A CLIP
 Explanation of several prompts writes one such set per prompt, in ``prompt1/``, ``prompt2/``, … (in the order
 the prompts were given).
 """
@@ -23,8 +25,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .agreement import agreement, write_agreement
 from .explanation import Explanation
 from .explanation_metrics import cached_baselines, cached_faithfulness
+from .layer_grid import write_layers
 from .map_scores import MEASURES, MapScores
 from .registry import METHODS
 from .render import grid_figure, overlay
@@ -68,6 +72,8 @@ def manifest(explanation: Explanation, cmap: str, opacity: float) -> dict[str, A
             **{method_id: seconds * 1000 for method_id, seconds in explanation.timings.items()},
         },
         "method_names": {method_id: METHODS[method_id].name for method_id in explanation.method_ids},
+        "agreement": agreement(explanation),
+        "layers": list(explanation.per_layer),
     }
 
 
@@ -106,6 +112,8 @@ def write_one(explanation: Explanation, out: Path, cmap: str, opacity: float) ->
         out / "input.png",
         *grids,
         *write_scores(explanation, out),
+        *write_agreement(explanation, out),
+        *write_layers(explanation, out, cmap, opacity),
         out / "manifest.json",
     ]
 
