@@ -13,20 +13,23 @@ sanity_check(backbone, "assets/chelsea.png", ["gradcam"]).similarity["gradcam"] 
 Layers, from the bottom: ``registry`` (the method table) and ``capture`` (one forward, short backwards);
 ``context`` (what a method is given); the method families ``gradient``, ``finer``, ``score_cam``,
 ``fgvis``; the ``explanation`` record; ``explainer`` (``explain`` itself); then metrics, render, export,
-the sanity checks (``sanity``, on ``randomisation`` and ``rank_correlation``) and the CLI.
+the sanity checks (``sanity``, on ``randomisation`` and ``comparison``) and the CLI.
 """
 
-from .capture import Evidence, Targets, capture
+from .capture import Evidence, Targets, capture, capture_layers
+from .comparison import MapComparison, agreement_matrix, compare_maps
 from .context import MapContext, MethodNotApplicable
 from .explainer import applicable_methods, explain
 from .explanation import Explanation
-from .explanation_metrics import cached_faithfulness, score_maps
+from .explanation_metrics import cached_baselines, cached_faithfulness, score_maps
 from .fgvis import FGVisResult, fgvis_image, fgvis_result
 from .images import ImageError, load_image
+from .map_scores import MapScores
 from .metrics import Faithfulness, MetricSettings
 from .pointing_game import pointing_game
 from .prediction import predict, top_classes
 from .registry import METHODS, MethodInfo, shared_pass_methods
+from .road import RoadSettings
 from .sanity import SanityCheck, SanityCost, sanity_check, sanity_cost
 from .scoring import Cancelled
 
@@ -41,16 +44,23 @@ __all__ = [
     "FGVisResult",
     "Faithfulness",
     "ImageError",
+    "MapComparison",
     "MapContext",
+    "MapScores",
     "MethodInfo",
     "MethodNotApplicable",
     "MetricSettings",
     "SanityCheck",
     "SanityCost",
+    "RoadSettings",
     "Targets",
+    "agreement_matrix",
     "applicable_methods",
+    "cached_baselines",
     "cached_faithfulness",
     "capture",
+    "capture_layers",
+    "compare_maps",
     "explain",
     "fgvis_image",
     "fgvis_result",

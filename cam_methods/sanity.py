@@ -26,10 +26,10 @@ from PIL import Image
 
 from model_zoo import Backbone, load_backbone
 
+from .comparison import spearman
 from .explainer import explain
 from .explanation import Explanation
 from .randomisation import cascade_blocks, randomisable_copy, reinitialise
-from .rank_correlation import spearman
 from .scoring import check_cancel, report
 
 ORIGINAL = "original"
