@@ -15,16 +15,7 @@ from starlette.middleware import Middleware
 from cam_methods.finer import DEFAULT_GAMMA, DEFAULT_REFERENCES
 from cam_methods.render import COLORMAPS
 from model_zoo import DEFAULT_BACKBONE, Backbone, load_backbone
-from studio import (
-    any_model,
-    compare_panel,
-    display_handlers,
-    faithfulness_panel,
-    handlers,
-    layers_tab,
-    learn,
-    sanity_tab,
-)
+from studio import any_model, compare_panel, display_handlers, faithfulness_panel, handlers, layers_tab, learn
 from studio.choices import MAX_GAMMA, PRESETS, TOP1, backbone_choices, default_methods, method_choices, target_choices
 from studio.fair_use import admit
 from studio.legend import legend
@@ -32,6 +23,7 @@ from studio.limits import GAMMA_STEP, MAX_UPLOAD, QUEUE_SIZE
 from studio.memory import limit_malloc_arenas
 from studio.pacing import DisplayPacing
 from studio.request_limit import RequestSizeLimit
+from studio.sanity_tab import sanity_tab
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 EXAMPLES = [str(ASSETS / n) for n in ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "grace_hopper.jpg")]
@@ -221,7 +213,7 @@ def build() -> gr.Blocks:
         layers_tab.build(ui, MODEL_CALLS)
         with gr.Tab("Learn"):
             learn.learn_tab()
-        sanity_tab.sanity_tab(ui, MODEL_CALLS)
+        sanity_tab(ui, MODEL_CALLS)
         wire_model_calls(ui)
         wire_display(ui)
         demo.unload(handlers.on_unload)
