@@ -1,7 +1,7 @@
 """Faithfulness metrics of input-aligned maps: deletion and insertion AUC (RISE) and RD@5% (Finer-CAM).
 
-Every score comes from the backbone's scorer (:func:`cam_methods.scoring.scorer_for`), i.e. ``backbone.score_outputs(output, keys)``
-with ``keys`` = the explanation's target and first reference (``evidence.keys[:2]``). For a classifier that
+Every score comes from the backbone's scorer (:func:`cam_methods.scoring.scorer_for`), i.e.
+``backbone.score_outputs(output, keys)`` with ``keys`` = the explanation's target and first reference (``evidence.keys[:2]``). For a classifier that
 is the softmax probability of the class; for CLIP it is the prompt's similarity score, so on CLIP every
 number below is in similarity units, not a probability.
 

@@ -63,15 +63,16 @@ def _pair(bn_input: torch.Tensor, bn_name: str, outputs: dict[int, str], pairs: 
 
 
 def fold_into(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
-    """``W' = W · s``, ``b' = (b − μ) · s + β`` with ``s = γ / √(σ² + ε)``, written into ``conv``."""
+    """``W' = W · s``, ``b' = (b − μ) · s + β`` with ``s = γ / √(σ² + ε)``, in float64, written into ``conv``."""
     with torch.no_grad():
-        scale = torch.rsqrt(bn.running_var + bn.eps)
+        scale = torch.rsqrt(bn.running_var.double() + bn.eps)
         if bn.weight is not None:
-            scale = scale * bn.weight
-        bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-        shift = (bias - bn.running_mean) * scale + (bn.bias if bn.bias is not None else 0)
-        conv.weight.mul_(scale.view(-1, 1, 1, 1))
-        conv.bias = nn.Parameter(shift, requires_grad=conv.weight.requires_grad)
+            scale = scale * bn.weight.double()
+        bias = conv.bias.double() if conv.bias is not None else torch.zeros_like(scale)
+        shift = (bias - bn.running_mean.double()) * scale + (bn.bias.double() if bn.bias is not None else 0)
+        dtype = conv.weight.dtype
+        conv.weight.copy_((conv.weight.double() * scale.view(-1, 1, 1, 1)).to(dtype))
+        conv.bias = nn.Parameter(shift.to(dtype), requires_grad=conv.weight.requires_grad)
 
 
 def after_normalisation(bn: nn.BatchNorm2d) -> nn.Module:
