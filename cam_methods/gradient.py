@@ -116,8 +116,9 @@ def abscam_phase1(A: Tensor, G: Tensor) -> Tensor:
 )
 def eigencam(A: Tensor, G: Tensor) -> Tensor:
     """Eigen-CAM: with ``M`` the Z×K activations centred over locations, the map is ``M v₁``
-    (v₁ the first right-singular vector, from the smaller Gram matrix: :func:`first_component`). Its sign is arbitrary, so it is chosen to make the map
-    correlate positively with the mean activation ``(1/K) Σ_k A_k``. Class-agnostic: G is ignored."""
+    (v₁ the first right-singular vector, from the smaller Gram matrix: :func:`first_component`). Its sign is
+    arbitrary, so it is chosen to make the map correlate positively with the mean activation ``(1/K) Σ_k A_k``.
+    Class-agnostic: G is ignored."""
     channels, height, width = A.shape
     locations = A.reshape(channels, height * width).T
     centred = locations - locations.mean(dim=0, keepdim=True)
