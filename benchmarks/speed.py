@@ -4,11 +4,13 @@
 
 Per row, measured side by side and interleaved in one run (medians over the rounds):
 - ``forward``: one plain forward pass under ``torch.inference_mode()``;
-- ``panel``: ``explain`` with all 8 gradient-family ids plus ``finer-gradcam`` from one capture;
+- ``panel``: ``explain`` with all 8 gradient-family ids plus ``finer-gradcam`` from one capture (first row: from a
+  PIL image, preprocessing included; the other rows from the ready input tensor);
 - ``per-method``: the same 9 maps the naive way, one full forward *and* full backward pass per method
   (hooks on the layer, gradient down to the input, as most CAM libraries do it);
 - ``with_gamma``: a Finer-CAM strength change on the panel's Explanation.
-Goals (EfficientNet-Lite0, 224 px, 2-core CPU): panel ≤ 1.5× forward, per-method / panel ≥ 8×, with_gamma ≤ 10 ms.
+Goals (EfficientNet-Lite0, 224 px, 2-core CPU): from a PIL image panel ≤ 1.25× forward (issue #15), from a tensor
+panel ≤ 1.5× forward, per-method / panel ≥ 8×, with_gamma ≤ 10 ms.
 Then the slow methods' table from ``speed_slow.py`` (Score-CAM, Abs-CAM batched vs one image at a time, FGVis
 with and without its filter); ``--slow-repeats 0`` skips it.
 """
@@ -29,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import torch  # noqa: E402
-from speed_families import family_rows  # noqa: E402
+from speed_families import family_rows, picture_row  # noqa: E402
 
 from cam_methods import SHARED_PASS_METHODS  # noqa: E402
 
@@ -76,7 +78,7 @@ def main() -> None:
     header = f"{'model':<40} " + " ".join(f"{name:>11}" for name in columns)
     print(header)
     print("-" * len(header))
-    for row in family_rows(Row, PANEL):
+    for row in [picture_row(Row, PANEL), *family_rows(Row, PANEL)]:
         t = measure(row, args.rounds)
         print(
             f"{row.label:<40} {t['forward'] * 1e3:11.1f} {t['panel'] * 1e3:11.1f} {t['per_method'] * 1e3:11.1f} "
