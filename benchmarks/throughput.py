@@ -1,6 +1,6 @@
 """Throughput of the forward-only work (issue #15), side by side in one run on the bundled EfficientNet-Lite0:
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/throughput.py [--rounds 3]
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/throughput.py [--rounds 3] [--threads N]
 
 1. The scorer's calibration table: seconds per image for each execution path and batch size it timed, and its plan.
 2. The goals, interleaved round by round (medians): the 6-map faithfulness panel at N = 25 against its forward-pass
@@ -64,7 +64,10 @@ def svd_component(M: torch.Tensor) -> torch.Tensor:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load {os.getloadavg()}")
     backbone = load_backbone("efficientnet_lite0")
     spec = EFFICIENTNET_LITE0
