@@ -1,6 +1,6 @@
 """Speed of the one-pass panel against one plain forward pass and against the per-method way.
 
-    python benchmarks/speed.py [--rounds 15] [--threads N] [--slow-repeats 1]
+    python benchmarks/speed.py [--rounds 15] [--threads N] [--slow-repeats 1] [--bundled-only]
 
 Per row, measured side by side and interleaved in one run (medians over the rounds):
 - ``forward``: one plain forward pass under ``torch.inference_mode()``;
@@ -69,6 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--bundled-only", action="store_true", help="only Lite0, from a picture and a tensor")
     parser.add_argument("--slow-repeats", type=int, default=1, help="repeats of each slow-method variant")
     args = parser.parse_args()
     if args.threads:
@@ -78,7 +79,11 @@ def main() -> None:
     header = f"{'model':<40} " + " ".join(f"{name:>11}" for name in columns)
     print(header)
     print("-" * len(header))
-    for row in [picture_row(Row, PANEL), *family_rows(Row, PANEL)]:
+    if args.bundled_only:
+        rows = [picture_row(Row, PANEL), picture_row(Row, PANEL, from_picture=False)]
+    else:
+        rows = [picture_row(Row, PANEL), *family_rows(Row, PANEL)]
+    for row in rows:
         t = measure(row, args.rounds)
         print(
             f"{row.label:<40} {t['forward'] * 1e3:11.1f} {t['panel'] * 1e3:11.1f} {t['per_method'] * 1e3:11.1f} "

@@ -81,9 +81,10 @@ def target_score(first: Explanation) -> Score:
     return prompt_score
 
 
-def picture_row(Row: type, panel: list[str]) -> object:
+def picture_row(Row: type, panel: list[str], from_picture: bool = True) -> object:
     """The bundled model's row from a PIL image: ``explain`` preprocesses the picture itself (resize, crop,
-    normalise), against the same inference-mode forward of the ready tensor."""
+    normalise), against the same inference-mode forward of the ready tensor (``from_picture=False``: the
+    panel from that tensor, as in ``family_rows``)."""
     from PIL import Image
 
     picture = Image.open(ROOT / "assets" / "chelsea.png")
@@ -96,10 +97,11 @@ def picture_row(Row: type, panel: list[str]) -> object:
         with torch.inference_mode():
             backbone.model(x)
 
+    source = picture if from_picture else x
     return Row(
-        label="EfficientNet-Lite0, from a PIL image",
+        label=f"EfficientNet-Lite0, from a {'PIL image' if from_picture else 'tensor'}",
         forward=forward,
-        panel=lambda: explain(backbone, picture, panel),
+        panel=lambda: explain(backbone, source, panel),
         per_method=lambda: naive_maps(first, x, panel),
         with_gamma=lambda: first.with_gamma(1.1),
     )
