@@ -84,6 +84,7 @@ class Scorer:
     def __init__(self, backbone: Backbone) -> None:
         self._backbone = weakref.ref(backbone)  # the cache below is keyed weakly by the backbone
         self._runners: dict[str, Runner] | None = None
+        self._allowed: frozenset[str] | None = None  # None: every candidate path
         self._plans: dict[tuple, Plan] = {}
         self._lock = threading.Lock()
 
@@ -136,14 +137,16 @@ class Scorer:
         """The candidate execution paths by name (built on first use)."""
         with self._lock:
             if self._runners is None:
-                self._runners = candidate_runners(self.backbone)
+                with self.backbone.lock:  # no capture hook may sit on the model while it is copied or exported
+                    self._runners = candidate_runners(self.backbone, self._allowed)
             return self._runners
 
     def only(self, *paths: str) -> Scorer:
         """Keep only the named paths (``eager`` at least) and forget the plans measured so far; returns self."""
-        runners = self.runners()
         with self._lock:
-            self._runners = {name: runners[name] for name in ("eager", *paths) if name in runners}
+            self._allowed = frozenset(("eager", *paths))
+            if self._runners is not None:
+                self._runners = {name: run for name, run in self._runners.items() if name in self._allowed}
             self._plans.clear()
         return self
 

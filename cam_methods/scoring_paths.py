@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import io
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import torch
 
@@ -23,15 +23,17 @@ Tensor = torch.Tensor
 Runner = Callable[[Tensor], Tensor]
 
 
-def candidate_runners(backbone: Backbone) -> dict[str, Runner]:
-    """``eager`` always; ``channels_last`` and (on a CPU, when installed) ``onnx`` for a CNN."""
+def candidate_runners(backbone: Backbone, allowed: Collection[str] | None = None) -> dict[str, Runner]:
+    """``eager`` always; ``channels_last`` and (on a CPU, when installed) ``onnx`` for a CNN; only those in
+    ``allowed`` when it is given."""
     runners = {"eager": eager_runner(backbone.model)}
-    if backbone.family == "cnn":
+    wanted = (lambda name: True) if allowed is None else allowed.__contains__
+    if backbone.family == "cnn" and wanted("channels_last"):
         runners["channels_last"] = channels_last_runner(backbone.model)
-        if backbone.device.type == "cpu":
-            onnx = onnx_runner(backbone)
-            if onnx is not None:
-                runners["onnx"] = onnx
+    if backbone.family == "cnn" and backbone.device.type == "cpu" and wanted("onnx"):
+        onnx = onnx_runner(backbone)
+        if onnx is not None:
+            runners["onnx"] = onnx
     return runners
 
 

@@ -83,7 +83,7 @@ def test_plan_picks_the_fastest_agreeing_path_and_is_measured_once(toy, monkeypa
         calls["wrong"] += 1
         return eager(x) + 1
 
-    monkeypatch.setattr(scoring, "candidate_runners", lambda backbone: {"eager": eager, "wrong": wrong})
+    monkeypatch.setattr(scoring, "candidate_runners", lambda backbone, allowed: {"eager": eager, "wrong": wrong})
     scorer = Scorer(toy)
     plan = scorer.plan((3, 8, 8))
     assert plan.path == "eager" and calls["wrong"] == 1  # only the agreement check ran it
@@ -113,7 +113,9 @@ def test_built_inputs_progress_rises_to_one_and_cancel_stops_between_batches(toy
     assert built[-1] == (0, 4)  # the second batch was never built
 
 
-def test_only_keeps_eager_and_the_named_paths(lite0):
-    scorer = Scorer(lite0).only()
-    assert list(scorer.runners()) == ["eager"]
-    assert scorer.plan((3, 32, 32)).path == "eager"
+def test_only_keeps_eager_and_the_named_paths(toy):
+    scorer = Scorer(toy)
+    assert set(scorer.runners()) >= {"eager", "channels_last"}
+    assert list(scorer.only().runners()) == ["eager"]
+    assert scorer.plan((3, 8, 8)).path == "eager"
+    assert list(Scorer(toy).only("channels_last").runners()) == ["eager", "channels_last"]
