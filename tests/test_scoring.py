@@ -119,3 +119,11 @@ def test_only_keeps_eager_and_the_named_paths(toy):
     assert list(scorer.only().runners()) == ["eager"]
     assert scorer.plan((3, 8, 8)).path == "eager"
     assert list(Scorer(toy).only("channels_last").runners()) == ["eager", "channels_last"]
+
+
+def test_a_fixed_plan_is_used_for_every_shape_unmeasured(toy):
+    scorer = Scorer(toy).fix("eager", 3)
+    assert scorer.plan((3, 8, 8)).batch_size == 3 and scorer.plan((3, 16, 16)).path == "eager"
+    assert list(scorer.runners()) == ["eager"]
+    with pytest.raises(ValueError, match="not available"):
+        Scorer(toy).fix("no-such-path", 2)
