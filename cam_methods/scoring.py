@@ -17,6 +17,9 @@ batch sizes 1, 2, 4, … (doubling while the time per image falls, up to ``MAX_C
 warm-up and ``TIMED_RUNS`` timed batches each, the fastest kept) and keeps the path and size with the least
 time per image. A path is a candidate only if its scores on the calibration batch
 equal eager's within ``SCORE_TOLERANCE``.
+
+A backbone turns its raw output into per-target scores with ``backbone.score_outputs(output, keys)``: for a
+classifier the softmax probabilities of the classes in ``keys`` (B×T); on CLIP the prompts' zero-shot probabilities.
 """
 
 from __future__ import annotations
