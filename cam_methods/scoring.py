@@ -34,7 +34,7 @@ import torch
 
 from model_zoo import Backbone
 
-from .scoring_paths import Runner, candidate_runners
+from .scoring_paths import Runner, candidate_runners, model_device
 
 Tensor = torch.Tensor
 SCORE_TOLERANCE = 1e-4
@@ -98,7 +98,7 @@ class Scorer:
 
     def plan(self, shape: Sequence[int]) -> Plan:
         """The path and batch size for C×H×W inputs, measured on first use (then cached)."""
-        key = (tuple(shape), str(self.backbone.device))
+        key = (tuple(shape), str(model_device(self.backbone)))
         runners = self.runners()
         with self._lock:
             if self._fixed is not None:
@@ -170,7 +170,7 @@ class Scorer:
 
     def _measure(self, runners: dict[str, Runner], shape: tuple[int, ...]) -> Plan:
         """Time every path that agrees with eager at doubling batch sizes; the least seconds per image wins."""
-        device = self.backbone.device
+        device = model_device(self.backbone)
         limit = MAX_CPU_BATCH if device.type == "cpu" else MAX_GPU_BATCH
         generator = torch.Generator().manual_seed(CALIBRATION_SEED)
         sample = torch.randn((limit, *shape), generator=generator).to(device)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import io
+import itertools
 import warnings
 from collections.abc import Callable, Collection
 
@@ -23,6 +24,12 @@ Tensor = torch.Tensor
 Runner = Callable[[Tensor], Tensor]
 
 
+def model_device(backbone: Backbone) -> torch.device:
+    """Where the model's weights (or buffers) live; the CPU for a model with neither."""
+    tensor = next(itertools.chain(backbone.model.parameters(), backbone.model.buffers()), None)
+    return torch.device("cpu") if tensor is None else tensor.device
+
+
 def candidate_runners(backbone: Backbone, allowed: Collection[str] | None = None) -> dict[str, Runner]:
     """``eager`` always; ``channels_last`` and (on a CPU, when installed) ``onnx`` for a CNN; only those in
     ``allowed`` when it is given."""
@@ -30,7 +37,7 @@ def candidate_runners(backbone: Backbone, allowed: Collection[str] | None = None
     wanted = (lambda name: True) if allowed is None else allowed.__contains__
     if backbone.family == "cnn" and wanted("channels_last"):
         runners["channels_last"] = channels_last_runner(backbone.model)
-    if backbone.family == "cnn" and backbone.device.type == "cpu" and wanted("onnx"):
+    if backbone.family == "cnn" and model_device(backbone).type == "cpu" and wanted("onnx"):
         onnx = onnx_runner(backbone)
         if onnx is not None:
             runners["onnx"] = onnx
