@@ -328,7 +328,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--images", help="a folder of .png/.jpg photos instead of the default set")
     parser.add_argument("--steps", type=int, default=10, help="deletion / insertion steps N")
     parser.add_argument("--gamma", type=float, default=0.6, help="Finer-CAM comparison strength")
-    parser.add_argument("--batch-size", type=int, default=None, help="default: 2 on a CPU, 32 on a GPU")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="default: the size the scorer measured (docs/throughput.md)"
+    )
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out"))
     parser.add_argument("--fresh", action="store_true", help="ignore earlier results instead of resuming")
     parser.add_argument("--panel-cost", type=int, nargs="*", metavar="N", help="time a 6-map panel's metrics")

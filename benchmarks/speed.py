@@ -1,14 +1,16 @@
 """Speed of the one-pass panel against one plain forward pass and against the per-method way.
 
-    python benchmarks/speed.py [--rounds 15] [--threads N] [--slow-repeats 1] [--sweep-rounds 5]
+    python benchmarks/speed.py [--rounds 15] [--threads N] [--slow-repeats 1] [--sweep-rounds 5] [--bundled-only]
 
 Per row, measured side by side and interleaved in one run (medians over the rounds):
 - ``forward``: one plain forward pass under ``torch.inference_mode()``;
-- ``panel``: ``explain`` with all 8 gradient-family ids plus ``finer-gradcam`` from one capture;
+- ``panel``: ``explain`` with all 8 gradient-family ids plus ``finer-gradcam`` from one capture (first row: from a
+  PIL image, preprocessing included; the other rows from the ready input tensor);
 - ``per-method``: the same 9 maps the naive way, one full forward *and* full backward pass per method
   (hooks on the layer, gradient down to the input, as most CAM libraries do it);
 - ``with_gamma``: a Finer-CAM strength change on the panel's Explanation.
-Goals (EfficientNet-Lite0, 224 px, 2-core CPU): panel ≤ 1.5× forward, per-method / panel ≥ 8×, with_gamma ≤ 10 ms.
+Goals (EfficientNet-Lite0, 224 px, 2-core CPU): from a PIL image panel ≤ 1.25× forward (issue #15), from a tensor
+panel ≤ 1.5× forward, per-method / panel ≥ 8×, with_gamma ≤ 10 ms.
 Then the slow methods' table from ``speed_slow.py`` (Score-CAM, Abs-CAM batched vs one image at a time, FGVis
 with and without its filter); ``--slow-repeats 0`` skips it. Last, the across-layers sweep from ``speed_layers.py``
 (5 methods × every stage of Lite0 against one forward pass; goal ≤ 3×); ``--sweep-rounds 0`` skips it.
@@ -30,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import torch  # noqa: E402
-from speed_families import family_rows  # noqa: E402
+from speed_families import family_rows, picture_row  # noqa: E402
 
 from cam_methods import SHARED_PASS_METHODS  # noqa: E402
 
@@ -68,6 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--bundled-only", action="store_true", help="only Lite0, from a picture and a tensor")
     parser.add_argument("--slow-repeats", type=int, default=1, help="repeats of each slow-method variant")
     parser.add_argument("--sweep-rounds", type=int, default=5, help="rounds of the across-layers sweep table")
     args = parser.parse_args()
@@ -78,7 +81,11 @@ def main() -> None:
     header = f"{'model':<40} " + " ".join(f"{name:>11}" for name in columns)
     print(header)
     print("-" * len(header))
-    for row in family_rows(Row, PANEL):
+    if args.bundled_only:
+        rows = [picture_row(Row, PANEL), picture_row(Row, PANEL, from_picture=False)]
+    else:
+        rows = [picture_row(Row, PANEL), *family_rows(Row, PANEL)]
+    for row in rows:
         t = measure(row, args.rounds)
         print(
             f"{row.label:<40} {t['forward'] * 1e3:11.1f} {t['panel'] * 1e3:11.1f} {t['per_method'] * 1e3:11.1f} "

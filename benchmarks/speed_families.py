@@ -1,8 +1,9 @@
 """The rows of ``benchmarks/speed.py``: the bundled EfficientNet-Lite0, and ViT-B/16 and CLIP ViT-B/32 on
 random weights (no network needed).
 
-    from speed_families import family_backbones, family_rows
+    from speed_families import family_backbones, family_rows, picture_row
 
+``picture_row(Row, panel)`` adds the bundled model's panel from a PIL image (preprocessing included).
 ``family_backbones()`` builds the three backbones and returns ``(label, backbone, x, explain_kwargs)`` per
 row, ``x`` being the 1×3×224×224 input tensor of ``assets/chelsea.png`` and ``explain_kwargs`` what
 ``explain`` needs beyond it (CLIP: ``prompts``). The CLIP backbone's 1000 zero-shot class prompts are
@@ -78,6 +79,32 @@ def target_score(first: Explanation) -> Score:
         return scores[0] - gamma * scores[1:].mean()
 
     return prompt_score
+
+
+def picture_row(Row: type, panel: list[str], from_picture: bool = True) -> object:
+    """The bundled model's row from a PIL image: ``explain`` preprocesses the picture itself (resize, crop,
+    normalise), against the same inference-mode forward of the ready tensor (``from_picture=False``: the
+    panel from that tensor, as in ``family_rows``)."""
+    from PIL import Image
+
+    picture = Image.open(ROOT / "assets" / "chelsea.png")
+    picture.load()
+    backbone = load_backbone("efficientnet_lite0")
+    x = backbone.prepare(picture)[0]
+    first = explain(backbone, picture, panel)
+
+    def forward() -> None:
+        with torch.inference_mode():
+            backbone.model(x)
+
+    source = picture if from_picture else x
+    return Row(
+        label=f"EfficientNet-Lite0, from a {'PIL image' if from_picture else 'tensor'}",
+        forward=forward,
+        panel=lambda: explain(backbone, source, panel),
+        per_method=lambda: naive_maps(first, x, panel),
+        with_gamma=lambda: first.with_gamma(1.1),
+    )
 
 
 def family_rows(Row: type, panel: list[str]) -> list:

@@ -1,7 +1,8 @@
 """Speed of the slow methods on the bundled EfficientNet-Lite0 at 224 px (chelsea), on this machine's CPU.
 
-Rows: Score-CAM and Abs-CAM with their default channel cap, in their default batches (2 on a CPU), one
-masked image per forward pass, and batches of 32; FGVis with its defaults, with and without the filter.
+Rows: Score-CAM and Abs-CAM with their default channel cap, in their default batches (the size and execution
+path the backbone's scorer measured, once, before the timings; see docs/throughput.md), one masked image per
+forward pass, and batches of 32 (both on the measured path); FGVis with its defaults, with and without the filter.
 The variants of a method run alternately in the same process, ``--repeats`` times each; the table prints
 medians and the median of the paired per-unit ratios to the first variant (per masked image, or per FGVis
 step, since the FGVis variants stop after different step counts), so a busy CPU slows all alike. Each run
@@ -30,6 +31,7 @@ import torch  # noqa: E402
 from cam_methods import explain, fgvis_result  # noqa: E402
 from cam_methods.fgvis import FGVisSettings  # noqa: E402
 from cam_methods.score_cam import MaskSettings  # noqa: E402
+from cam_methods.scoring import scorer_for  # noqa: E402
 from model_zoo import load_backbone  # noqa: E402
 
 IMAGE = ROOT / "assets" / "chelsea.png"
@@ -66,7 +68,10 @@ def print_table(methods: list[str], repeats: int) -> None:
     print(f"defaults: {MaskSettings()}, {FGVisSettings()}")
     print("| method | variant | wall s | CPU s | work | s per unit | per unit / first variant |")
     print("|---|---|---|---|---|---|---|")
-    explain(load_backbone("efficientnet_lite0"), IMAGE, ["gradcam"])  # load and warm up
+    backbone = load_backbone("efficientnet_lite0")
+    explain(backbone, IMAGE, ["gradcam"])  # load and warm up
+    plan = scorer_for(backbone).plan((3, 224, 224))  # the scorer's one-off calibration, outside the timings
+    print(f"scorer plan: path {plan.path}, batch size {plan.batch_size}")
     for method in methods:
         runs = {name: [] for name, _ in VARIANTS[method]}
         for _ in range(repeats):

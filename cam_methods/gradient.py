@@ -116,14 +116,27 @@ def abscam_phase1(A: Tensor, G: Tensor) -> Tensor:
 )
 def eigencam(A: Tensor, G: Tensor) -> Tensor:
     """Eigen-CAM: with ``M`` the Z×K activations centred over locations, the map is ``M v₁``
-    (v₁ the first right-singular vector). The SVD's sign is arbitrary, so it is chosen to make the map
-    correlate positively with the mean activation ``(1/K) Σ_k A_k``. Class-agnostic: G is ignored."""
+    (v₁ the first right-singular vector, from the smaller Gram matrix: :func:`first_component`). Its sign is
+    arbitrary, so it is chosen to make the map correlate positively with the mean activation ``(1/K) Σ_k A_k``.
+    Class-agnostic: G is ignored."""
     channels, height, width = A.shape
     locations = A.reshape(channels, height * width).T
     centred = locations - locations.mean(dim=0, keepdim=True)
-    _, _, vh = torch.linalg.svd(centred, full_matrices=False)
-    projection = centred @ vh[0]
+    projection = first_component(centred)
     mean_activation = locations.mean(dim=1)
     if torch.dot(projection, mean_activation - mean_activation.mean()) < 0:
         projection = -projection
     return projection.reshape(height, width)
+
+
+def first_component(M: Tensor) -> Tensor:
+    """``M v₁ = σ₁ u₁`` for a Z×K matrix M, from the top eigenvector of the smaller Gram matrix, in float64:
+    ``v₁`` of ``MᵀM`` (K×K) when K ≤ Z, else ``u₁`` of ``MMᵀ`` (Z×Z) scaled by ``σ₁ = √λ₁``. Same as the SVD's
+    first component up to sign, at the cost of one Z×Z or K×K eigendecomposition instead of a full SVD."""
+    rows, columns = M.shape
+    wide = M.double()
+    if columns <= rows:
+        _, vectors = torch.linalg.eigh(wide.T @ wide)
+        return (wide @ vectors[:, -1]).to(M.dtype)
+    values, vectors = torch.linalg.eigh(wide @ wide.T)
+    return (vectors[:, -1] * values[-1].clamp_min(0).sqrt()).to(M.dtype)

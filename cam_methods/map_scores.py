@@ -18,7 +18,7 @@ from model_zoo import Backbone
 from .confidence_metrics import ConfidenceScores, confidence_scores
 from .metrics import Faithfulness, MetricSettings, as_array, faithfulness, pixel_ranks
 from .road import RoadScores, RoadSettings, road_scores
-from .scoring import batch_size_on
+from .scoring import scorer_for
 
 Tensor = torch.Tensor
 MEASURES = ("road_morf", "road_lerf", "road_gap", "average_drop", "increase")  # beyond Faithfulness.summary()
@@ -61,7 +61,7 @@ def score_all(
     their ROAD and Average Drop too."""
     if not maps:
         return {}
-    batch_size = batch_size_on(input_tensor.device, batch_size)
+    batch_size = batch_size or scorer_for(backbone).plan(input_tensor.shape[1:]).batch_size  # ROAD's chunks too
     classic = faithfulness(
         backbone, input_tensor, maps, keys, settings, batch_size, _part(progress, 0, SHARES[0]), cancel
     )

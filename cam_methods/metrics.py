@@ -1,9 +1,9 @@
 """Faithfulness metrics of input-aligned maps: deletion and insertion AUC (RISE) and RD@5% (Finer-CAM).
 
-Every score comes from :func:`cam_methods.scoring.score_inputs`, i.e. ``backbone.score_outputs(output, keys)``
-with ``keys`` = the explanation's target and first reference (``evidence.keys[:2]``). For a classifier that
-is the softmax probability of the class; for CLIP the prompt's zero-shot probability (softmax over the prompts
-and the class prompts).
+Every score comes from the backbone's scorer (:func:`cam_methods.scoring.scorer_for`), i.e.
+``backbone.score_outputs(output, keys)`` with ``keys`` = the explanation's target and first reference
+(``evidence.keys[:2]``). For a classifier that is the softmax probability of the class; for CLIP the prompt's
+zero-shot probability (softmax over the prompts and the class prompts).
 
 - Deletion (Petsiuk et al. 2018): rank the pixels by map value; step k = 0…N replaces the top
   ``round(k·H·W/N)`` pixels by ``fill`` (0 in normalised input space). Lower AUC is better.
@@ -17,8 +17,9 @@ Ranking: ties (flat regions, such as the zeros left by the ReLU) are broken by a
 so they are removed in random, not raster, order. Maps that agree within ``SAME_MAP_TOLERANCE`` everywhere
 (Grad-CAM, HiResCAM and CAM at a GAP + linear head differ by float rounding only) are scored once.
 The inputs of all maps (N−1 deletion steps, N−1 insertion steps and one RD input each, plus the original,
-the blurred and the fully filled image shared by all) are scored together, ``batch_size`` at a time
-(default: 2 on a CPU, where bigger batches are slower per image, 32 on a GPU; see :func:`.scoring.batch_size_on`).
+the blurred and the fully filled image shared by all) are scored together, so masked images of different maps
+share batches, ``batch_size`` at a time (default: the size and execution path the scorer measured for this
+backbone; see docs/throughput.md).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import torch.nn.functional as F
 
 from model_zoo import Backbone
 
-from .scoring import batch_size_on, report, score_inputs
+from .scoring import scorer_for
 
 Tensor = torch.Tensor
 SAME_MAP_TOLERANCE = 1e-5
@@ -145,7 +146,6 @@ def faithfulness(
     misfits = [method_id for method_id, array in zip(maps, arrays, strict=True) if array.shape != (height, width)]
     if misfits:
         raise ValueError(f"maps {', '.join(misfits)} are not aligned with the {height}×{width} input")
-    batch_size = batch_size_on(input_tensor.device, batch_size)
     distinct, map_row = _distinct_maps(arrays)
     ranks = torch.stack([pixel_ranks(input_map) for input_map in distinct])
     plan = _ProbePlan(len(distinct), height * width, settings)
@@ -225,24 +225,24 @@ def _score_probes(
     plan: _ProbePlan,
     keys: Sequence[Hashable],
     settings: MetricSettings,
-    batch_size: int,
+    batch_size: int | None,
     progress: Callable[[float, str], None] | None,
     cancel: Callable[[], bool] | None,
 ) -> Tensor:
-    """Build the probes ``batch_size`` at a time (never all at once) and score them: P×T."""
+    """Score the probes (P×T), built one scorer batch at a time (never all at once)."""
     blurred = gaussian_blur(x, settings.blur_kernel, settings.blur_sigma)
     filled = torch.full_like(x, settings.fill)
     ranks = ranks.to(x.device)
     height, width = x.shape[-2:]
-    chunks = []
-    for start in range(0, len(plan), batch_size):
-        stop = min(start + batch_size, len(plan))
+
+    def probes(start: int, stop: int) -> Tensor:
         counts = plan.counts[start:stop].to(x.device)
         inserts = plan.inserts[start:stop].to(x.device).view(-1, 1, 1, 1)
         replaced = (ranks[plan.rows[start:stop].to(x.device)] < counts[:, None]).view(-1, 1, height, width)
         kept = torch.where(inserts, blurred, x)
         replacement = torch.where(inserts, x, filled)
-        inputs = torch.where(replaced, replacement, kept)
-        chunks.append(score_inputs(backbone, inputs, keys, batch_size=len(inputs), cancel=cancel))
-        report(progress, stop / len(plan), f"scoring faithfulness: {stop}/{len(plan)} inputs")
-    return torch.cat(chunks)
+        return torch.where(replaced, replacement, kept)
+
+    return scorer_for(backbone).score_built(
+        len(plan), probes, keys, x.shape[1:], batch_size, cancel, progress, "scoring faithfulness: inputs"
+    )

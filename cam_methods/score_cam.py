@@ -15,9 +15,8 @@ phase-1 weight of the target's gradient) are scored. The default, 128, keeps Sco
 for the bundled EfficientNet-Lite0 (1280 channels at its default layer) on a CPU; ``max_channels=None``
 scores every non-constant channel, as the papers do.
 
-Batch size: ``batch_size=None`` (default) means 2 images per pass on a CPU and the shared default (32)
-on a GPU. On the 2-core CPU, EfficientNet-Lite0 at 224 px took per image: 16 ms one at a time, 12 ms in
-pairs, 18 ms in fours, 35 ms in batches of 32 (see docs/slow_methods.md).
+Batch size and execution path: ``batch_size=None`` (default) means the size the backbone's scorer measured
+(:func:`.scoring.scorer_for`; see docs/throughput.md); a number overrides the size, not the measured path.
 
 Baseline: with ``subtract_baseline=True`` every score has the score of the baseline input (all zeros)
 subtracted first, as in the Score-CAM paper's "increase of confidence".
@@ -40,7 +39,7 @@ from .context import MapContext
 from .finer import FINER_PAPER, combine, finer_id
 from .gradient import weighted_sum
 from .registry import context_method
-from .scoring import batch_size_on, report, score_inputs
+from .scoring import score_inputs, scorer_for
 
 Tensor = torch.Tensor
 DEFAULT_MAX_CHANNELS = 128
@@ -62,7 +61,7 @@ class MaskSettings:
         if self.max_channels is not None and self.max_channels < 1:
             raise ValueError("max_channels must be at least 1 (or None for every channel)")
         if self.batch_size is not None and self.batch_size < 1:
-            raise ValueError("batch_size must be at least 1 (or None for the device's default)")
+            raise ValueError("batch_size must be at least 1 (or None for the measured size)")
 
 
 def channel_spans(A: Tensor) -> Tensor:
@@ -96,18 +95,21 @@ def masked_scores(context: MapContext, channels: Tensor, settings: MaskSettings,
     Channels scored before, by any method of this explanation, come from ``context.cache``."""
     cache: dict[int, Tensor] = context.cache.setdefault(SCORES_KEY, {})
     missing = [int(k) for k in channels if int(k) not in cache]
-    backbone, x, keys = context.backbone, context.input_tensor, context.evidence.keys
-    batch_size = batch_size_on(x.device, settings.batch_size)
-    for start in range(0, len(missing), batch_size):
-        chunk = missing[start : start + batch_size]
-        masks, _, _ = channel_masks(context.evidence.activations[chunk], tuple(x.shape[-2:]))
-        scores = score_inputs(backbone, x * masks[:, None].to(x.dtype), keys, batch_size, cancel=context.cancel)
-        cache.update(zip(chunk, scores, strict=True))
-        report(context.progress, (start + len(chunk)) / len(missing), f"{message}: {start + len(chunk)} masked images")
+    x, activations = context.input_tensor, context.evidence.activations
+
+    def masked(start: int, stop: int) -> Tensor:
+        masks, _, _ = channel_masks(activations[missing[start:stop]], tuple(x.shape[-2:]))
+        return x * masks[:, None].to(x.dtype)
+
+    scores = scorer_for(context.backbone).score_built(
+        len(missing), masked, context.evidence.keys, x.shape[1:], settings.batch_size,
+        context.cancel, context.progress, f"{message}: masked images",
+    )  # fmt: skip
+    cache.update(zip(missing, scores, strict=True))
     if not len(channels):
-        return torch.zeros(0, len(keys))
+        return torch.zeros(0, len(context.evidence.keys))
     scores = torch.stack([cache[int(k)] for k in channels])
-    return scores - baseline_scores(context, keys) if settings.subtract_baseline else scores
+    return scores - baseline_scores(context, context.evidence.keys) if settings.subtract_baseline else scores
 
 
 def baseline_scores(context: MapContext, keys: tuple[Hashable, ...]) -> Tensor:

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from .backbone import Backbone, channels_first_grid
+from .batchnorm_fold import fold_batchnorms
 from .bundled import bundled_weights_path, efficientnet_lite0, efficientnet_lite0_architecture
 from .hub import download_or_explain, hub_spec
 from .labels import imagenet_labels
@@ -107,8 +108,11 @@ class TimmCNN:
     cam_layer: str | None
 
     def backbone(self, model: nn.Module) -> Backbone:
-        """The Backbone for ``model`` (an instance of this architecture, any weights)."""
-        return timm_backbone(self.arch, self.display_name, "cnn", model, self.layers, cam_layer=self.cam_layer)
+        """The Backbone for ``model`` (an instance of this architecture, any weights), its BatchNorms folded into
+        the convolutions before them (same outputs at every listed layer; see :mod:`.batchnorm_fold`)."""
+        backbone = timm_backbone(self.arch, self.display_name, "cnn", model, self.layers, cam_layer=self.cam_layer)
+        fold_batchnorms(backbone.model, torch.zeros(1, 3, *backbone.preprocess.crop), keep=backbone.layers)
+        return backbone
 
     def hub_spec(self) -> BackboneSpec:
         return timm_hub_spec(self.arch, self.tag, self.display_name, "cnn", self.backbone)

@@ -11,6 +11,7 @@ from torch import nn
 
 from cam_methods import Faithfulness, MetricSettings, cached_faithfulness, explain, pointing_game, score_maps
 from cam_methods.metrics import curve_auc, faithfulness, gaussian_blur, step_counts
+from cam_methods.scoring import scorer_for
 from model_zoo import Backbone, Preprocess
 
 SIZE = 32
@@ -193,6 +194,7 @@ def test_pointing_game_allows_15_pixels():
 
 def test_all_maps_are_scored_in_shared_batches_and_equal_maps_once(toy):
     x = textured_input()
+    scorer_for(toy).only().plan(x.shape[1:])  # the eager path (the hooked model), measured before counting
     calls = []
     handle = toy.model.register_forward_hook(lambda module, inputs, output: calls.append(len(inputs[0])))
     maps = {

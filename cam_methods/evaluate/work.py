@@ -21,6 +21,7 @@ from ..explanation_metrics import score_maps
 from ..images import DISPLAY_SIDE, load_image
 from ..metrics import MetricSettings
 from ..registry import METHODS
+from ..scoring import scorer_for
 from .dataset import Sample
 
 MEASURES = {"deletion_auc": "lower", "insertion_auc": "higher", "rd": "higher"}  # measure → which is better
@@ -67,10 +68,13 @@ class RunSettings:
 
 
 def ready_backbone(settings: RunSettings) -> Backbone:
-    """The run's backbone, on the GPU when there is one."""
+    """The run's backbone, on the GPU when there is one, its scorer fixed to eager PyTorch in batches of 2 on a
+    CPU and 32 on a GPU: a measured plan can differ between processes (engines, resumes), and so would the
+    last bits of the rows."""
     backbone = load_backbone(settings.backbone, weights=settings.weights)
     if torch.cuda.is_available():
         backbone.model.to("cuda")
+    scorer_for(backbone).fix("eager", 2 if backbone.device.type == "cpu" else 32)
     return backbone
 
 
