@@ -30,7 +30,7 @@ def overlay_file(session: Session, tile: Tile, display: Display) -> str:
 
 
 def fgvis_input_file(session: Session, tile: Tile) -> str:
-    """FGVis's explanation image ``e = x ⊙ m + (1 − m) ⊙ b``, what the model sees (224 px)."""
+    """FGVis's explanation image ``e = x ⊙ m + (1 − m) ⊙ b``, what the model sees (its input)."""
     key = (session.shown, tile.key, "explanation image")
     return str(session.files.path(key, png(lambda: Image.fromarray(fgvis_image(tile.explanation))), "png"))
 
