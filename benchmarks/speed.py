@@ -8,7 +8,7 @@ Per row, measured side by side and interleaved in one run (medians over the roun
 - ``per-method``: the same 9 maps the naive way, one full forward *and* full backward pass per method
   (hooks on the layer, gradient down to the input, as most CAM libraries do it);
 - ``with_gamma``: a Finer-CAM strength change on the panel's Explanation.
-Goals (EfficientNet-Lite0, 224 px, 2-core CPU): panel ≤ 1.5× forward, per-method / panel ≥ 8×, with_gamma ≤ 10 ms.
+Goals (EfficientNet-Lite0 on chelsea, 2-core CPU): panel ≤ 1.5× forward, per-method / panel ≥ 8×, with_gamma ≤ 10 ms.
 Then the slow methods' table from ``speed_slow.py`` (Score-CAM, Abs-CAM batched vs one image at a time, FGVis
 with and without its filter); ``--slow-repeats 0`` skips it.
 """
@@ -86,7 +86,7 @@ def main() -> None:
     if args.slow_repeats:
         from speed_slow import VARIANTS, print_table
 
-        print(f"\nslow methods on EfficientNet-Lite0, 224 px, {args.slow_repeats} run(s) of each variant:")
+        print(f"\nslow methods on EfficientNet-Lite0, chelsea 224×352, {args.slow_repeats} run(s) of each variant:")
         print_table(list(VARIANTS), args.slow_repeats)
 
 

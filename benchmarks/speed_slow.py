@@ -1,4 +1,4 @@
-"""Speed of the slow methods on the bundled EfficientNet-Lite0 at 224 px (chelsea), on this machine's CPU.
+"""Speed of the slow methods on the bundled EfficientNet-Lite0 on chelsea (224×352), on this machine's CPU.
 
 Rows: Score-CAM and Abs-CAM with their default channel cap, in their default batches (2 on a CPU), one
 masked image per forward pass, and batches of 32; FGVis with its defaults, with and without the filter.
