@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from cam_methods.finer import DEFAULT_GAMMA, DEFAULT_REFERENCES
 from cam_methods.render import COLORMAPS
 from model_zoo import DEFAULT_BACKBONE, Backbone, load_backbone
-from studio import any_model, display_handlers, faithfulness_panel, handlers, learn
+from studio import any_model, compare_panel, display_handlers, faithfulness_panel, handlers, layers_tab, learn
 from studio.choices import MAX_GAMMA, PRESETS, TOP1, backbone_choices, default_methods, method_choices, target_choices
 from studio.fair_use import admit
 from studio.legend import legend
@@ -102,11 +102,7 @@ def evidence_panels(ui: SimpleNamespace) -> None:
             elem_id="faithfulness_table",
         )
         ui.curves = gr.Plot(label="Deletion and insertion curves", elem_id="faithfulness_curves")
-    with gr.Accordion("Compare two maps", open=False):
-        with gr.Row():
-            ui.first = gr.Dropdown([], label="Left", elem_id="compare_first", allow_custom_value=True)
-            ui.second = gr.Dropdown([], label="Right", elem_id="compare_second", allow_custom_value=True)
-        ui.compare = gr.ImageSlider(label="Compare", elem_id="compare_slider")
+    compare_panel.build(ui)
     ui.download = gr.Button("Download zip (overlays, maps, input, grid PNG/PDF, scores, manifest)", elem_id="download")
     ui.download_file = gr.File(label="Download", visible=False, elem_id="download_file")
 
@@ -213,6 +209,7 @@ def build() -> gr.Blocks:
             with gr.Column(scale=2):
                 results_column(ui, default)
                 evidence_panels(ui)
+        layers_tab.build(ui, MODEL_CALLS)
         with gr.Tab("Learn"):
             learn.learn_tab()
         wire_model_calls(ui)
