@@ -11,7 +11,6 @@ framing), interleaved; medians in ms. ``GFLOP``: the forward pass's multiply-add
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import statistics
@@ -21,10 +20,11 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
+from timing_options import timing_arguments  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from cam_methods import SHARED_PASS_METHODS, applicable_methods, explain  # noqa: E402
@@ -81,12 +81,7 @@ def measure(backbone: Backbone, picture: Image.Image, rounds: int) -> dict[str, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    args = timing_arguments(__doc__.split("\n")[0])
     picture = Image.open(ROOT / "assets" / "chelsea.png").convert("RGB")
     torch.manual_seed(0)
     backbones = {"EfficientNet-Lite0": load_backbone("efficientnet_lite0")}
