@@ -9,8 +9,8 @@ Per row, measured side by side and interleaved in one run (medians over the roun
 - ``per-method``: the same 9 maps the naive way, one full forward *and* full backward pass per method
   (hooks on the layer, gradient down to the input, as most CAM libraries do it);
 - ``with_gamma``: a Finer-CAM strength change on the panel's Explanation.
-Goals (EfficientNet-Lite0, 224 px, 2-core CPU): from a PIL image panel ≤ 1.25× forward (issue #15), from a tensor
-panel ≤ 1.5× forward, per-method / panel ≥ 8×, with_gamma ≤ 10 ms.
+Goals (EfficientNet-Lite0 on chelsea, 2-core CPU): from a PIL image panel ≤ 1.25× forward (issue #15), from a
+tensor panel ≤ 1.5× forward, per-method / panel ≥ 8×, with_gamma ≤ 10 ms.
 Then the slow methods' table from ``speed_slow.py`` (Score-CAM, Abs-CAM batched vs one image at a time, FGVis
 with and without its filter); ``--slow-repeats 0`` skips it. Last, the across-layers sweep from ``speed_layers.py``
 (5 methods × every stage of Lite0 against one forward pass; goal ≤ 3×); ``--sweep-rounds 0`` skips it.
@@ -95,7 +95,7 @@ def main() -> None:
     if args.slow_repeats:
         from speed_slow import VARIANTS, print_table
 
-        print(f"\nslow methods on EfficientNet-Lite0, 224 px, {args.slow_repeats} run(s) of each variant:")
+        print(f"\nslow methods on EfficientNet-Lite0, chelsea 224×352, {args.slow_repeats} run(s) of each variant:")
         print_table(list(VARIANTS), args.slow_repeats)
     if args.sweep_rounds:
         from speed_layers import sweep_table

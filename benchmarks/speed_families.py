@@ -43,11 +43,12 @@ def family_backbones() -> list[tuple[str, Backbone, torch.Tensor, dict[str, Any]
     vit = load_backbone("vit_base_patch16_224", random_weights=True)
     clip = load_backbone("ViT-B-32", random_weights=True)
     clip.prompt_scorer.embed(clip.prompt_scorer.class_prompts)  # the one-off text cost, outside the timings
-    return [
-        ("EfficientNet-Lite0 (bundled, 224 px)", lite0, lite0.prepare(picture)[0], {}),
-        ("ViT-B/16 (timm, random, 224 px)", vit, vit.prepare(picture)[0], {}),
-        ("CLIP ViT-B/32 (random, 224 px)", clip, clip.prepare(picture)[0], {"prompts": [CLIP_PROMPT]}),
+    rows = [
+        ("EfficientNet-Lite0 (bundled", lite0, lite0.prepare(picture)[0], {}),
+        ("ViT-B/16 (timm, random", vit, vit.prepare(picture)[0], {}),
+        ("CLIP ViT-B/32 (random", clip, clip.prepare(picture)[0], {"prompts": [CLIP_PROMPT]}),
     ]
+    return [(f"{name}, {'×'.join(map(str, x.shape[-2:]))})", backbone, x, kwargs) for name, backbone, x, kwargs in rows]
 
 
 def naive_maps(first: Explanation, x: torch.Tensor, methods: list[str]) -> None:

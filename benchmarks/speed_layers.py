@@ -1,4 +1,4 @@
-"""The across-layers sweep against one plain forward pass, on the bundled EfficientNet-Lite0 at 224 px.
+"""The across-layers sweep against one plain forward pass, on the bundled EfficientNet-Lite0 on chelsea (224×352).
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/speed_layers.py [--rounds 5]
 
@@ -12,7 +12,6 @@ Goal: sweep ≤ 3× forward.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -25,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
+from timing_options import timing_arguments  # noqa: E402
 
 from cam_methods import explain  # noqa: E402
 from model_zoo import load_backbone  # noqa: E402
@@ -57,9 +57,7 @@ def sweep_table(rounds: int) -> None:
             samples[name].append(time.perf_counter() - started)
     t = {name: statistics.median(values) for name, values in samples.items()}
     stages = len(backbone.layers)
-    print(
-        f"\nacross layers on EfficientNet-Lite0, 224 px: {len(SWEEP_METHODS)} methods × {stages} stages, medians in ms"
-    )
+    print(f"\nacross layers on Lite0, chelsea 224×352: {len(SWEEP_METHODS)} methods × {stages} stages, medians in ms")
     print(f"{'forward':>11} {'sweep':>11} {'per-layer':>11} {'sweep/fwd':>11} {'speed-up':>11}")
     ratio = t["sweep"] / t["forward"]
     print(
@@ -70,12 +68,7 @@ def sweep_table(rounds: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    args = timing_arguments(__doc__.split("\n")[0])
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.rounds} rounds")
     sweep_table(args.rounds)
 

@@ -1,4 +1,4 @@
-"""Speed of the slow methods on the bundled EfficientNet-Lite0 at 224 px (chelsea), on this machine's CPU.
+"""Speed of the slow methods on the bundled EfficientNet-Lite0 on chelsea (224×352), on this machine's CPU.
 
 Rows: Score-CAM and Abs-CAM with their default channel cap, in their default batches (the size and execution
 path the backbone's scorer measured, once, before the timings; see docs/throughput.md), one masked image per

@@ -5,7 +5,7 @@ from cam_methods import explain, sanity_check, score_maps
 
 backbone = load_backbone("efficientnet_lite0")
 result = explain(backbone, "assets/chelsea.png", ["gradcam", "hirescam", "finer-gradcam"])
-result.maps["hirescam"]          # 224×224 float32 in [0, 1], aligned with result.input_tensor
+result.maps["hirescam"]          # 224×352 float32 in [0, 1] (the whole 451×300 photo), aligned with result.input_tensor
 result.with_gamma(1.0)           # new Finer-CAM strength, no model call
 score_maps(result)["hirescam"]   # faithfulness, scored on demand and cached
 sanity_check(backbone, "assets/chelsea.png", ["gradcam"]).similarity["gradcam"]  # Adebayo et al.'s checks

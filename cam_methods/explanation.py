@@ -92,6 +92,12 @@ class Explanation:
         return [self.label(key) for key in self.references]
 
     @property
+    def framing(self) -> str:
+        """What the maps cover: "whole" for the whole uploaded picture (or the tensor given), "crop" for a centre
+        crop of it (see :class:`~model_zoo.preprocess.Preprocess`)."""
+        return "whole" if self.geometry is None else self.geometry.framing
+
+    @property
     def input_size(self) -> tuple[int, int]:
         return tuple(self.input_tensor.shape[-2:])
 
@@ -108,7 +114,8 @@ class Explanation:
         return as_numpy(to_input_map(self.raw_maps[method_id], self.input_size, signed=True))
 
     def to_image(self, method_id: str, signed: bool = False) -> np.ndarray:
-        """The map on the uploaded image's own size and alignment (zeros where the crop cut it away)."""
+        """The map on the uploaded image's own size and alignment; NaN where the model did not see the image
+        (outside the centre crop), which :func:`~cam_methods.render.overlay` draws greyed, as "not seen"."""
         input_map = self.signed_map(method_id) if signed else self.maps[method_id]
         return input_map if self.geometry is None else self.geometry.to_original(input_map)
 

@@ -1,12 +1,13 @@
 """Writing an Explanation to disk in one format shared by the CLI and the app's Download button.
 
 Files: ``<method>.png`` (overlay on the uploaded image), ``maps.npz`` (method id → H×W float32 in [0, 1],
-aligned with the model input), ``input.png`` (the model's input: the resized, cropped picture the maps are
-aligned with), ``grid.png`` and ``grid.pdf`` (all overlays side by side, titled with target, backbone and
-layer), ``scores.csv`` (the faithfulness of the maps already scored, and of the baseline maps; absent when none
-was) and ``manifest.json`` (versions, parameters, target and reference labels, probabilities, timings, the
-agreement matrix); with two maps or more ``agreement.csv`` and ``agreement.png`` (:mod:`.agreement`); for an
-across-layers sweep ``layers/<layer>/<method>.png`` and ``layers_grid.png`` (:mod:`.layer_grid`). A CLIP
+aligned with the model input), ``input.png`` (the model's input, which the maps are aligned with: the resized
+picture, centre-cropped for a "crop" framing), ``grid.png`` and ``grid.pdf`` (all overlays side by side, titled
+with target, backbone and layer), ``scores.csv`` (the faithfulness of the maps already scored, and of the
+baseline maps; absent when none was) and ``manifest.json`` (versions, parameters, target and reference labels,
+probabilities, timings, the agreement matrix); with two maps or more ``agreement.csv`` and ``agreement.png``
+(:mod:`.agreement`); for an across-layers sweep ``layers/<layer>/<method>.png`` and ``layers_grid.png``
+(:mod:`.layer_grid`). A CLIP
 Explanation of several prompts writes one such set per prompt, in ``prompt1/``, ``prompt2/``, … (in the order
 the prompts were given).
 """
@@ -31,7 +32,7 @@ from .explanation_metrics import cached_baselines, cached_faithfulness
 from .layer_grid import write_layers
 from .map_scores import MEASURES, MapScores
 from .registry import METHODS
-from .render import grid_figure, overlay
+from .render import grid_figure, map_overlay
 
 SCORE_COLUMNS = ("method", "deletion_auc", "insertion_auc", "relative_drop", *MEASURES)
 PACKAGES = ("torch", "timm", "open_clip_torch", "numpy", "Pillow", "matplotlib", "gradio")
@@ -63,6 +64,7 @@ def manifest(explanation: Explanation, cmap: str, opacity: float) -> dict[str, A
             "colormap": cmap,
             "opacity": opacity,
             "input_size": list(explanation.input_size),
+            "framing": explanation.framing,
         },
         "target": {"key": _jsonable(explanation.target), "label": explanation.target_label},
         "references": [{"key": _jsonable(key), "label": explanation.label(key)} for key in explanation.references],
@@ -93,17 +95,14 @@ def write_outputs(explanation: Explanation, out_dir: str | Path, cmap: str = "je
 def write_one(explanation: Explanation, out: Path, cmap: str, opacity: float) -> list[Path]:
     """The files of one target's maps in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    picture = explanation.picture
     written = []
-    original_maps = []
     for method_id in explanation.method_ids:
-        original_maps.append(explanation.to_image(method_id))
         path = out / f"{method_id}.png"
-        overlay(picture, original_maps[-1], cmap, opacity).save(path)
+        map_overlay(explanation, method_id, cmap, opacity).save(path)
         written.append(path)
     np.savez_compressed(out / "maps.npz", **explanation.maps)
     Image.fromarray(explanation.backbone.preprocess.denormalise(explanation.input_tensor)).save(out / "input.png")
-    grids = write_grid(explanation, original_maps, out, cmap, opacity)
+    grids = write_grid(explanation, out, cmap, opacity)
     text = json.dumps(manifest(explanation, cmap, opacity), indent=2, allow_nan=False)  # strict JSON: no NaN
     (out / "manifest.json").write_text(text)
     return [
@@ -123,13 +122,12 @@ def grid_title(explanation: Explanation) -> str:
     return f"{explanation.target_label} | {explanation.backbone.name} | layer {explanation.layer}"
 
 
-def write_grid(
-    explanation: Explanation, original_maps: list[np.ndarray], out: Path, cmap: str, opacity: float
-) -> list[Path]:
+def write_grid(explanation: Explanation, out: Path, cmap: str, opacity: float) -> list[Path]:
     """``grid.png`` (for screens) and ``grid.pdf`` (vector text, for papers) of one titled figure, cropped to
     its content."""
     titles = [METHODS[method_id].name for method_id in explanation.method_ids]
     title = grid_title(explanation)
+    original_maps = [explanation.to_image(method_id) for method_id in explanation.method_ids]
     figure = grid_figure(explanation.picture, original_maps, titles, cmap, opacity, title=title)
     paths = [out / "grid.png", out / "grid.pdf"]
     for path in paths:  # the title also as file metadata, for file browsers and reference managers

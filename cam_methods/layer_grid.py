@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from .explanation import Explanation
 from .registry import METHODS
-from .render import overlay
+from .render import map_overlay
 
 CELL_INCHES = 1.9
 
@@ -41,7 +41,7 @@ def layer_grid_figure(explanation: Explanation, cmap: str = "jet", opacity: floa
             axis.set_xticks([])
             axis.set_yticks([])
             if method_id in part.maps:
-                axis.imshow(overlay(picture, part.to_image(method_id), cmap, opacity))
+                axis.imshow(map_overlay(part, method_id, cmap, opacity))
             else:
                 axis.text(0.5, 0.5, "not at this layer", ha="center", va="center", fontsize=7)
             if row == 0:
@@ -62,7 +62,7 @@ def write_layers(explanation: Explanation, out: Path, cmap: str, opacity: float)
         folder.mkdir(parents=True, exist_ok=True)
         for method_id in part.method_ids:
             written.append(folder / f"{method_id}.png")
-            overlay(part.picture, part.to_image(method_id), cmap, opacity).save(written[-1])
+            map_overlay(part, method_id, cmap, opacity).save(written[-1])
     grid = out / "layers_grid.png"
     layer_grid_figure(explanation, cmap, opacity).savefig(grid, dpi=100, bbox_inches="tight", pad_inches=0.05)
     return [*written, grid]

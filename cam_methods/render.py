@@ -1,8 +1,10 @@
-"""Drawing maps: matplotlib colormaps, overlays at a chosen opacity, and a side-by-side grid figure."""
+"""Drawing maps: matplotlib colormaps, overlays at a chosen opacity (with the part of the picture the model did
+not see greyed out), and a side-by-side grid figure."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -13,8 +15,15 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from PIL import Image
 
+if TYPE_CHECKING:
+    from .explanation import Explanation
+
 COLORMAPS = ("jet", "turbo", "viridis", "inferno", "magma", "coolwarm", "gray")
 DIVERGING_COLORMAP = "coolwarm"
+NOT_SEEN_BRIGHTNESS = 0.45  # pixels the model did not see: their luminance, darkened to 45 %
+OUTLINE_COLOUR = (255, 255, 255)  # the line around the part the model saw
+OUTLINE_WIDTH = 0.004  # of the picture's longer side, at least 2 px
+LUMINANCE = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R BT.601 weights of R, G, B
 
 
 def colourise(heatmap: np.ndarray, cmap: str = "jet", signed: bool = False) -> np.ndarray:
@@ -36,14 +45,51 @@ def check_opacity(opacity: float) -> float:
 def overlay(
     image: Image.Image | np.ndarray, heatmap: np.ndarray, cmap: str = "jet", opacity: float = 0.5, signed: bool = False
 ) -> Image.Image:
-    """``(1 − opacity)·image + opacity·colour(heatmap)``; the heatmap must have the image's height and width."""
+    """``(1 − opacity)·image + opacity·colour(heatmap)``; the heatmap must have the image's height and width.
+
+    Where the heatmap is NaN (pixels the model did not see: outside a centre crop) the picture is shown
+    "not seen": grey, ``NOT_SEEN_BRIGHTNESS × luminance``, never a colormap colour, with a white outline
+    around the rectangle the model saw."""
     check_opacity(opacity)
     pixels = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image, dtype=np.float32)
     if pixels.shape[:2] != heatmap.shape:
         raise ValueError(f"map {heatmap.shape} does not match image {pixels.shape[:2]}")
-    colours = colourise(heatmap, cmap, signed).astype(np.float32)
+    unseen = np.isnan(heatmap)
+    colours = colourise(np.where(unseen, 0, heatmap), cmap, signed).astype(np.float32)
     blended = (1 - opacity) * pixels + opacity * colours
+    if unseen.any():
+        blended[unseen] = not_seen(pixels[unseen])
+        blended[outline(unseen)] = OUTLINE_COLOUR
     return Image.fromarray(blended.round().clip(0, 255).astype(np.uint8))
+
+
+def not_seen(pixels: np.ndarray) -> np.ndarray:
+    """The "not seen by the model" look of N×3 pixels: grey at ``NOT_SEEN_BRIGHTNESS`` × their luminance."""
+    grey = NOT_SEEN_BRIGHTNESS * (pixels @ LUMINANCE)
+    return np.repeat(grey[:, None], 3, axis=1)
+
+
+def outline(unseen: np.ndarray) -> np.ndarray:
+    """The unseen pixels within ``OUTLINE_WIDTH`` of the seen part's bounding box: a frame drawn just outside
+    the rectangle the model saw, so that it covers no map pixel."""
+    seen_rows, seen_columns = np.nonzero((~unseen).any(axis=1))[0], np.nonzero((~unseen).any(axis=0))[0]
+    frame = np.zeros_like(unseen)
+    if seen_rows.size:
+        width = max(2, round(OUTLINE_WIDTH * max(unseen.shape)))
+        top, bottom = max(0, seen_rows[0] - width), seen_rows[-1] + 1 + width
+        left, right = max(0, seen_columns[0] - width), seen_columns[-1] + 1 + width
+        frame[top:bottom, left:right] = True
+    return frame & unseen
+
+
+def map_overlay(
+    explanation: Explanation, method_id: str, cmap: str = "jet", opacity: float = 0.5, signed: bool = False
+) -> Image.Image:
+    """One map of ``explanation`` on the uploaded picture, as the app's gallery, its compare slider and the
+    export draw it: :meth:`~cam_methods.explanation.Explanation.to_image` through :func:`overlay` (a signed map
+    in the diverging colormap, with zero at mid-scale; the part the model did not see greyed)."""
+    heatmap = explanation.to_image(method_id, signed=signed)
+    return overlay(explanation.picture, heatmap, DIVERGING_COLORMAP if signed else cmap, opacity, signed)
 
 
 def grid_figure(

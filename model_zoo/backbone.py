@@ -47,7 +47,8 @@ class Backbone:
 
     The engine asks it for:
 
-    - ``prepare(image)``: the input tensor and the :class:`~model_zoo.preprocess.Geometry` record;
+    - ``prepare(image)``: the input tensor and the :class:`~model_zoo.preprocess.Geometry` record; ``framing``
+      says whether that input is the whole picture ("whole") or a centre crop of it ("crop");
     - ``layers`` / ``default_layer`` / ``module(layer)``: where to hook;
     - ``grid_of(layer)(activation, input_size)``: the hooked layer's output as a K×h×w grid (transformers
       drop prefix tokens here and read h×w from the input's H×W): ``layer_grids[layer]`` when the layers
@@ -91,6 +92,11 @@ class Backbone:
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
+
+    @property
+    def framing(self) -> str:
+        """How the model sees the picture: "whole" (all of it, aspect kept) or "crop" (a centre crop of it)."""
+        return self.preprocess.framing
 
     def prepare(self, image: Image.Image) -> tuple[torch.Tensor, Geometry]:
         tensor, geometry = self.preprocess(image)

@@ -21,8 +21,10 @@ from .preprocess import Preprocess
 from .registry import BackboneSpec, register_backbone
 
 
-def timm_preprocess(model: nn.Module) -> Preprocess:
-    """The model's own evaluation transform from its pretrained config (resize = crop / crop_pct)."""
+def timm_preprocess(model: nn.Module, framing: str = "crop") -> Preprocess:
+    """The model's own evaluation transform from its pretrained config (resize = crop / crop_pct) with
+    ``framing="crop"``; with ``"whole"``, the whole picture at the config's size, sides a multiple of the
+    model's total stride (see :func:`~model_zoo.preprocess.whole_frame`)."""
     config = timm.data.resolve_data_config({}, model=model)
     _, height, width = config["input_size"]
     return Preprocess(
@@ -31,7 +33,15 @@ def timm_preprocess(model: nn.Module) -> Preprocess:
         mean=tuple(config["mean"]),
         std=tuple(config["std"]),
         interpolation=config.get("interpolation", "bicubic"),
+        framing=framing,
+        stride=total_stride(model) if framing == "whole" else 1,
     )
+
+
+def total_stride(model: nn.Module) -> int:
+    """How many input pixels one cell of the model's last feature map spans (32 for the CNNs here, the patch
+    size for a ViT), from timm's ``feature_info``."""
+    return int(model.feature_info[-1]["reduction"])
 
 
 def load_timm_model(model_id: str, entry: str, display_name: str, weights: str | None, **create_kwargs) -> nn.Module:
@@ -57,17 +67,19 @@ def timm_backbone(
     layers: Sequence[str],
     to_grid: Callable[[torch.Tensor, tuple[int, int]], torch.Tensor] = channels_first_grid,
     cam_layer: str | None = None,
+    framing: str = "crop",
 ) -> Backbone:
     """The Backbone of a timm ImageNet-1k classifier; the last of ``layers`` is the default one.
 
-    ``cam_layer`` names the layer feeding global average pooling and the linear head, when there is one.
+    ``cam_layer`` names the layer feeding global average pooling and the linear head, when there is one;
+    ``framing`` is "whole" for a model that takes any input size (see :class:`~model_zoo.preprocess.Preprocess`).
     """
     return Backbone(
         name=name,
         display_name=display_name,
         family=family,
         model=model,
-        preprocess=timm_preprocess(model),
+        preprocess=timm_preprocess(model, framing),
         layers=tuple(layers),
         default_layer=layers[-1],
         labels=imagenet_labels(),
@@ -108,9 +120,12 @@ class TimmCNN:
     cam_layer: str | None
 
     def backbone(self, model: nn.Module) -> Backbone:
-        """The Backbone for ``model`` (an instance of this architecture, any weights), its BatchNorms folded into
-        the convolutions before them (same outputs at every listed layer; see :mod:`.batchnorm_fold`)."""
-        backbone = timm_backbone(self.arch, self.display_name, "cnn", model, self.layers, cam_layer=self.cam_layer)
+        """The Backbone for ``model`` (an instance of this architecture, any weights): a global-average-pool CNN
+        takes any input size, so it sees the whole picture. Its BatchNorms are folded into the convolutions before
+        them (same outputs at every listed layer; see :mod:`.batchnorm_fold`)."""
+        backbone = timm_backbone(
+            self.arch, self.display_name, "cnn", model, self.layers, cam_layer=self.cam_layer, framing="whole"
+        )
         fold_batchnorms(backbone.model, torch.zeros(1, 3, *backbone.preprocess.crop), keep=backbone.layers)
         return backbone
 

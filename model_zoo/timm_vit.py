@@ -1,7 +1,8 @@
 """timm Vision Transformers with their real pretrained tags, and :class:`TokenGrid`, which lays a
 transformer's tokens back onto its patch grid (CLIP's ViT towers use it too).
 
-The models are built with ``dynamic_img_size=True``, so any input size works. Every block's ``norm1`` (the
+The models are built with ``dynamic_img_size=True``, so any input size works and they see the whole picture
+(sides a multiple of the patch size). Every block's ``norm1`` (the
 LayerNorm feeding its attention) is selectable, the last one by default. CAM does not apply: no ViT here
 has a global-average-pool + single linear head.
 """
@@ -60,10 +61,13 @@ class TimmViT:
     display_name: str
 
     def backbone(self, model: nn.Module) -> Backbone:
-        """The Backbone for ``model`` (an instance of this architecture, any weights)."""
+        """The Backbone for ``model`` (an instance of this architecture, any weights): the whole picture when the
+        model was built with ``dynamic_img_size`` (its position embeddings are resampled to the patch grid),
+        else the centre crop."""
         layers = tuple(f"blocks.{i}.norm1" for i in range(len(model.blocks)))
         to_grid = TokenGrid(tuple(model.patch_embed.patch_size), int(model.num_prefix_tokens))
-        return timm_backbone(self.arch, self.display_name, "vit", model, layers, to_grid)
+        framing = "whole" if getattr(model, "dynamic_img_size", False) else "crop"
+        return timm_backbone(self.arch, self.display_name, "vit", model, layers, to_grid, framing=framing)
 
     def spec(self) -> BackboneSpec:
         return timm_hub_spec(self.arch, self.tag, self.display_name, "vit", self.backbone, dynamic_img_size=True)

@@ -17,7 +17,7 @@ import gradio as gr
 from PIL import Image
 
 from cam_methods import METHODS, Explanation, explain
-from cam_methods.render import overlay
+from cam_methods.render import map_overlay
 
 from .any_model import load_backbone
 from .choices import check_display, parse_prompts, parse_target
@@ -113,7 +113,7 @@ def tile_drawer(
             return blank_file(session, part), f"{name} · not at this layer"
 
         def picture():
-            return overlay(part.picture, part.to_image(method_id), cmap, opacity)
+            return map_overlay(part, method_id, cmap, opacity)
 
         key = (IMAGE_FILES, SWEEP_KEY, sweep, layer, method_id, cmap, round(opacity, 3))
         return str(session.files.path(key, jpeg(picture), "jpg")), name

@@ -8,7 +8,7 @@ from PIL import Image, ImageEnhance
 
 from cam_methods import METHODS, fgvis_image
 from cam_methods.export import scored, zip_outputs
-from cam_methods.render import DIVERGING_COLORMAP, overlay
+from cam_methods.render import map_overlay
 
 from .coincide import BLANK_REASON, SAME_REASON, groups, is_blank
 from .files import jpeg, png
@@ -21,18 +21,16 @@ Display = tuple[str, float, bool]  # colormap, opacity, signed
 def overlay_file(session: Session, tile: Tile, display: Display) -> str:
     """The overlay of one map for the session's shown run, drawn once per (map, display options, γ)."""
     cmap, opacity, signed = display
-    explanation = tile.explanation
 
     def draw() -> Image.Image:
-        heatmap = explanation.to_image(tile.method_id, signed=signed)
-        return overlay(explanation.picture, heatmap, DIVERGING_COLORMAP if signed else cmap, opacity, signed)
+        return map_overlay(tile.explanation, tile.method_id, cmap, opacity, signed)
 
     key = (session.shown, tile.key, cmap, round(opacity, 3), signed, tile.gamma)
     return str(session.files.path(key, jpeg(draw), "jpg"))
 
 
 def fgvis_input_file(session: Session, tile: Tile) -> str:
-    """FGVis's explanation image ``e = x ⊙ m + (1 − m) ⊙ b``, what the model sees (224 px)."""
+    """FGVis's explanation image ``e = x ⊙ m + (1 − m) ⊙ b``, what the model sees (its input)."""
     key = (session.shown, tile.key, "explanation image")
     return str(session.files.path(key, png(lambda: Image.fromarray(fgvis_image(tile.explanation))), "png"))
 

@@ -158,7 +158,10 @@ def test_every_clip_architecture_runs_every_gradient_and_finer_method(arch, chel
         for method in TRANSFORMER_METHODS:
             values = explanation.maps[method]
             assert values.shape == (224, 224) and np.isfinite(values).all() and 0 <= values.min() <= values.max() <= 1
-    assert result.to_image("gradcam").shape == (300, 451)
+    on_upload = result.to_image("gradcam")  # CLIP sees the 224-px centre crop: the sides are "not seen", NaN
+    assert on_upload.shape == (300, 451) and backbone.framing == result.framing == "crop"
+    left, _, width, _ = result.geometry.seen_box
+    assert np.isnan(on_upload[:, :left]).all() and np.isfinite(on_upload[:, left : left + width]).all()
 
 
 def test_registered_clips_use_real_tags_and_explain_offline_failure_in_one_sentence():

@@ -24,16 +24,16 @@ def test_input_png_is_the_model_input_de_normalised(explanation, tmp_path):
     preprocess = explanation.backbone.preprocess
     mean, std = torch.tensor(preprocess.mean).view(3, 1, 1), torch.tensor(preprocess.std).view(3, 1, 1)
     expected = ((explanation.input_tensor[0] * std + mean).clamp(0, 1) * 255).permute(1, 2, 0).numpy()
-    assert pixels.shape[:2] == explanation.input_size == (224, 224)
+    assert pixels.shape[:2] == explanation.input_size == (224, 352)  # the whole 451×300 picture
     assert np.abs(pixels - expected).max() <= 0.5 + 1e-3  # rounding to uint8, nothing more
 
 
 def test_grids_are_titled_png_and_pdf_without_blank_bands(explanation, tmp_path):
     write_outputs(explanation, tmp_path)
     pdf = (tmp_path / "grid.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF-") and b"tiger cat" in pdf  # the title, in the PDF's metadata
+    assert pdf.startswith(b"%PDF-") and b"Egyptian cat" in pdf  # the title, in the PDF's metadata
     png = Image.open(tmp_path / "grid.png")
-    assert "tiger cat" in png.text["Title"] and "efficientnet_lite0" in png.text["Title"]
+    assert "Egyptian cat" in png.text["Title"] and "efficientnet_lite0" in png.text["Title"]
     pixels = np.asarray(png.convert("L"))
     assert (pixels[: pixels.shape[0] // 8] < 128).any()  # the title is drawn above the panels
     blank_rows = (pixels > 250).all(axis=1).mean()

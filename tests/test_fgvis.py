@@ -191,9 +191,9 @@ def test_preservation_mask_keeps_the_class_in_the_top_5_on_the_bundled_model(lit
     assert result.target in probs.topk(5).indices.tolist()
     assert record.explanation_score == pytest.approx(float(probs[result.target]), rel=1e-4)
     picture = fgvis_image(result)
-    assert picture.shape == (224, 224, 3) and picture.dtype == np.uint8
+    assert picture.shape == (224, 352, 3) and picture.dtype == np.uint8  # the whole picture
     heatmap = result.maps["fgvis"]
-    assert heatmap.shape == (224, 224) and heatmap.min() >= 0 and heatmap.max() <= 1
+    assert heatmap.shape == (224, 352) and heatmap.min() >= 0 and heatmap.max() <= 1
     assert progress == sorted(progress) and progress[-1] == 1.0
     assert_same_state(before, model_state(lite0.model))
 

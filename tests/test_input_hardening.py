@@ -60,7 +60,8 @@ def test_the_shape_check_runs_once_before_the_shrink(lite0, tmp_path, capsys):
     # 1200×100 is exactly 12:1 and allowed; shrunk to 1024 px it is 1024×85, which must not be re-checked.
     shrunk = load_image(encode(Image.new("RGB", (1200, 100), "gray")), max_side=DISPLAY_SIDE)
     assert shrunk.size == (1024, 85)
-    assert explain(lite0, shrunk, ["gradcam"]).maps["gradcam"].shape == (224, 224)
+    # past 4:1 the whole frame keeps a short side of 96 and centre-crops the long side to 448
+    assert explain(lite0, shrunk, ["gradcam"]).maps["gradcam"].shape == (96, 448)
     path = tmp_path / "strip.png"
     Image.new("RGB", (1200, 100), "gray").save(path)
     assert main([str(path), "--methods", "gradcam", "--out", str(tmp_path / "out")]) == 0, capsys.readouterr().err

@@ -44,6 +44,7 @@ def test_bundled_model_is_in_eval_mode_with_layers_labels_and_cam_head(lite0):
     assert lite0.default_layer == "bn2" and lite0.cam_layer == "bn2"
     assert len(lite0.labels) == 1000 and lite0.labels[282] == "tiger cat"
     assert lite0.preprocess.resize == 256 and lite0.preprocess.crop == (224, 224)
+    assert lite0.framing == "whole" and lite0.preprocess.stride == 32
     assert lite0.preprocess.mean == (0.5, 0.5, 0.5) and lite0.preprocess.std == (0.5, 0.5, 0.5)
 
 

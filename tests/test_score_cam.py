@@ -96,7 +96,7 @@ def test_bundled_maps_are_in_unit_range_deterministic_honour_the_cap_and_share_m
     second = explain(lite0, chelsea_path, list(SLOW_IDS), options=options)
     for method in SLOW_IDS:
         heatmap = first.maps[method]
-        assert heatmap.shape == (224, 224) and heatmap.dtype == np.float32, method
+        assert heatmap.shape == (224, 352) and heatmap.dtype == np.float32, method
         assert heatmap.min() >= 0 and heatmap.max() <= 1 and heatmap.max() > 0.5, method
         np.testing.assert_array_equal(heatmap, second.maps[method], err_msg=method)
 

@@ -112,8 +112,9 @@ def test_every_vit_runs_every_gradient_and_finer_method_on_a_non_square_input(vi
 def test_a_photo_goes_through_the_models_own_preprocessing(vits, chelsea_path):
     backbone = vits["vit_medium_patch16_reg4_gap_256"]
     result = explain(backbone, chelsea_path, ["gradcam"])
-    assert result.input_tensor.shape[-2:] == (256, 256)
-    assert result.evidence.activations.shape[1:] == (16, 16)
+    assert backbone.framing == "whole"  # short side 256, 451 × 256 / 300 = 384.9 → 384 (16-px patches)
+    assert result.input_tensor.shape[-2:] == (256, 384)
+    assert result.evidence.activations.shape[1:] == (16, 24)
     assert result.to_image("gradcam").shape == (300, 451)
 
 
