@@ -8,7 +8,9 @@ longest side before explaining it, so a 40 MP photo costs what a 1 MP one does.
 
 On a CLIP backbone, ``--prompts "a cat" "a dog"`` are the targets (one folder of files per prompt when there
 are several) and ``--compare-prompts`` the Finer-CAM references. ``--layers a b c`` (or ``--layers all``)
-sweeps those layers from one capture and adds the per-layer overlays and a methods × layers grid.
+sweeps those layers from one capture and adds the per-layer overlays and a methods × layers grid. ``--score``
+(with ``--score-steps N``) scores the maps' faithfulness, writes ``scores.csv`` and prints a table
+(:mod:`cam_methods.cli_scores`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from model_zoo import BACKBONES, DEFAULT_BACKBONE, BackboneUnavailable, load_backbone
 
+from .cli_scores import add_score_options, print_score_table, score_all_targets, score_settings
 from .explainer import explain
 from .export import write_outputs
 from .finer import DEFAULT_GAMMA, DEFAULT_REFERENCES, WEIGHTINGS
@@ -65,6 +68,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--colormap", choices=COLORMAPS, default="jet")
     parser.add_argument("--opacity", type=float, default=0.5)
     parser.add_argument("--weights", default=None, help="local weights file for the backbone (no download)")
+    add_score_options(parser)
     return parser.parse_args(argv)
 
 
@@ -73,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_opacity(args.opacity)
         out = writable_folder(args.out)
+        settings = score_settings(args)
         backbone = load_backbone(args.backbone, weights=args.weights)
         result = explain(
             backbone,
@@ -87,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             prompts=args.prompts,
             compare_prompts=args.compare_prompts,
         )
-        files = write_outputs(result, out, args.colormap, args.opacity)
+        targets = score_all_targets(result, settings) if settings else []
+        files = write_outputs(result, out, args.colormap, args.opacity, settings)
     except (ImageError, BackboneUnavailable, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -99,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for method_id in result.method_ids:
         print(f"  {METHODS[method_id].name:<22} {result.timings[method_id] * 1000:7.2f} ms")
     print(f"  {'shared forward/backward':<22} {result.capture_seconds * 1000:7.2f} ms")
+    if settings:
+        print_score_table(targets, settings)
     return 0
 
 
