@@ -8,7 +8,9 @@ longest side before explaining it, so a 40 MP photo costs what a 1 MP one does.
 
 On a CLIP backbone, ``--prompts "a cat" "a dog"`` are the targets (one folder of files per prompt when there
 are several) and ``--compare-prompts`` the Finer-CAM references. ``--layers a b c`` (or ``--layers all``)
-sweeps those layers from one capture and adds the per-layer overlays and a methods × layers grid.
+sweeps those layers from one capture and adds the per-layer overlays and a methods × layers grid. ``--score``
+(with ``--score-steps N``) scores the maps' faithfulness, writes ``scores.csv`` and prints a table
+(:mod:`cam_methods.cli_scores`).
 
 ``--sanity`` runs the sanity checks instead (:mod:`cam_methods.sanity`): it prints the Spearman ρ of each
 method's map to the original after each step of the cascading randomisation, and against a random class, and
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from model_zoo import BACKBONES, DEFAULT_BACKBONE, Backbone, BackboneUnavailable, load_backbone
 
+from .cli_scores import add_score_options, print_score_table, score_all_targets, score_settings
 from .explainer import explain
 from .export import write_outputs
 from .finer import DEFAULT_GAMMA, DEFAULT_REFERENCES, WEIGHTINGS
@@ -74,6 +77,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--weights", default=None, help="local weights file for the backbone (no download)")
     parser.add_argument("--sanity", action="store_true", help="run the sanity checks (cascading randomisation)")
     parser.add_argument("--seed", type=int, default=0, help="--sanity: seed of the re-initialisation and class")
+    add_score_options(parser)
     return parser.parse_args(argv)
 
 
@@ -82,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_opacity(args.opacity)
         out = writable_folder(args.out)
+        settings = score_settings(args)
         backbone = load_backbone(args.backbone, weights=args.weights)
         if args.sanity:
             return run_sanity(backbone, args, out)
@@ -98,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             prompts=args.prompts,
             compare_prompts=args.compare_prompts,
         )
-        files = write_outputs(result, out, args.colormap, args.opacity)
+        targets = score_all_targets(result, settings) if settings else []
+        files = write_outputs(result, out, args.colormap, args.opacity, settings)
     except (ImageError, BackboneUnavailable, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -110,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for method_id in result.method_ids:
         print(f"  {METHODS[method_id].name:<22} {result.timings[method_id] * 1000:7.2f} ms")
     print(f"  {'shared forward/backward':<22} {result.capture_seconds * 1000:7.2f} ms")
+    if settings:
+        print_score_table(targets, settings)
     return 0
 
 

@@ -31,6 +31,7 @@ from .explanation import Explanation
 from .explanation_metrics import cached_baselines, cached_faithfulness
 from .layer_grid import write_layers
 from .map_scores import MEASURES, MapScores
+from .metrics import MetricSettings
 from .registry import METHODS
 from .render import grid_figure, map_overlay
 
@@ -79,20 +80,29 @@ def manifest(explanation: Explanation, cmap: str, opacity: float) -> dict[str, A
     }
 
 
-def write_outputs(explanation: Explanation, out_dir: str | Path, cmap: str = "jet", opacity: float = 0.5) -> list[Path]:
-    """Write the overlays, ``maps.npz``, ``input.png``, the grid, ``scores.csv`` and ``manifest.json`` into
-    ``out_dir`` (one folder per prompt for several CLIP prompts); return the paths."""
+def write_outputs(
+    explanation: Explanation,
+    out_dir: str | Path,
+    cmap: str = "jet",
+    opacity: float = 0.5,
+    settings: MetricSettings | None = None,
+) -> list[Path]:
+    """Write the overlays, ``maps.npz``, ``input.png``, the grid, ``scores.csv`` (the scores cached with
+    ``settings``, default the app's) and ``manifest.json`` into ``out_dir`` (one folder per prompt for several
+    CLIP prompts); return the paths."""
     parts = list(explanation.per_prompt.values())
     if len(parts) < 2:
-        return write_one(explanation, Path(out_dir), cmap, opacity)
+        return write_one(explanation, Path(out_dir), cmap, opacity, settings)
     return [
         path
         for number, part in enumerate(parts, start=1)
-        for path in write_one(part, Path(out_dir) / f"prompt{number}", cmap, opacity)
+        for path in write_one(part, Path(out_dir) / f"prompt{number}", cmap, opacity, settings)
     ]
 
 
-def write_one(explanation: Explanation, out: Path, cmap: str, opacity: float) -> list[Path]:
+def write_one(
+    explanation: Explanation, out: Path, cmap: str, opacity: float, settings: MetricSettings | None = None
+) -> list[Path]:
     """The files of one target's maps in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -110,7 +120,7 @@ def write_one(explanation: Explanation, out: Path, cmap: str, opacity: float) ->
         out / "maps.npz",
         out / "input.png",
         *grids,
-        *write_scores(explanation, out),
+        *write_scores(explanation, out, settings),
         *write_agreement(explanation, out),
         *write_layers(explanation, out, cmap, opacity),
         out / "manifest.json",
@@ -135,19 +145,19 @@ def write_grid(explanation: Explanation, out: Path, cmap: str, opacity: float) -
     return paths
 
 
-def scored(explanation: Explanation) -> dict[str, MapScores]:
-    """The maps whose faithfulness is already cached (default settings), in method order, then the baseline
-    maps scored with them; no model call."""
-    scores = {method_id: cached_faithfulness(explanation, method_id) for method_id in explanation.method_ids}
+def scored(explanation: Explanation, settings: MetricSettings | None = None) -> dict[str, MapScores]:
+    """The maps whose faithfulness is already cached with ``settings`` (default: the app's), in method order,
+    then the baseline maps scored with them; no model call."""
+    scores = {m: cached_faithfulness(explanation, m, settings) for m in explanation.method_ids}
     found = {method_id: score for method_id, score in scores.items() if score is not None}
-    return {**found, **cached_baselines(explanation)} if found else {}
+    return {**found, **cached_baselines(explanation, settings)} if found else {}
 
 
-def write_scores(explanation: Explanation, out: Path) -> list[Path]:
+def write_scores(explanation: Explanation, out: Path, settings: MetricSettings | None = None) -> list[Path]:
     """``scores.csv``, one row per scored map and then per baseline map (full float precision; NaN RD without
     references; ``average_drop`` and ``increase`` are this image's terms, in %), or nothing when no map was
     scored: an absent file says "not scored" where an empty one could be misread."""
-    scores = scored(explanation)
+    scores = scored(explanation, settings)
     if not scores:
         return []
     path = out / "scores.csv"
