@@ -54,7 +54,7 @@ def on_open(request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple
         gr.Warning(note)
     is_clip = backbone.family == "clip"
     controls = [
-        gr.Dropdown(value=view.backbone),
+        view.backbone,
         gr.Dropdown(choices=list(backbone.layers), value=view.layer),
         view.bases,
         view.finer,
