@@ -82,7 +82,7 @@ def measure(page, url: str, repeats: int) -> dict[str, list[float]]:
         option = page.get_by_role("option", name=TARGETS[repeat % 2], exact=True)
         timings["target dropdown → 6 maps rendered"].append(timed(page, option.click, ALL_NEW, sources()))
     page.locator("#score").click()  # not timed: fills the Faithfulness panel for the screenshot
-    page.wait_for_function(SCORED, timeout=120_000)
+    page.wait_for_function(SCORED, timeout=300_000)
     screenshot(page, "screenshot_desktop.png")
     return timings
 
