@@ -151,7 +151,9 @@ def wire_share_link(ui: SimpleNamespace, demo: gr.Blocks) -> None:
     controls = [ui.backbone, ui.layer, ui.bases, ui.finer, ui.methods, ui.gamma, ui.target, *ui.prompt_boxes]
     maps = [ui.gallery, ui.top5, ui.summary, ui.first, ui.second, ui.compare]
     outputs = [ui.image, *controls, ui.preview, *maps]
-    demo.load(open_link.on_open, None, outputs, concurrency_id=MODEL_CALLS, show_progress_on=[ui.status], **PRIVATE)
+    query = gr.Textbox(visible="hidden", elem_id="link_query")  # the URL's query, copied there by the browser
+    demo.load(None, None, query, js=open_link.READ_QUERY_JS, queue=False, **PRIVATE)
+    query.change(open_link.on_open, query, outputs, concurrency_id=MODEL_CALLS, show_progress_on=[ui.status], **PRIVATE)
 
 
 def build() -> gr.Blocks:

@@ -1,5 +1,9 @@
 """The two ends of a share link on the page: "Copy share link" (the URL of the view on the page) and opening
-one (the page's load event: the controls set as the link says, then one Explain run).
+one (the controls set as the link says, then one Explain run).
+
+Opening is two steps so that an ordinary page load costs the model queue nothing: the page's load event
+copies the URL's query into a hidden box in the browser (:data:`READ_QUERY_JS`), and only a query that is
+not empty changes that box, whose change event (a model call, queued like Explain) is :func:`on_open`.
 
 Opening sets the image and backbone from the server, which fires their change events; the session notes
 the image it set (:meth:`~studio.session.Session.expect_echo`) so that the image's change event, the echo,
@@ -8,6 +12,7 @@ does not start over (clear the maps, reset the target) after the link's run."""
 from __future__ import annotations
 
 from dataclasses import replace
+from urllib.parse import parse_qs
 
 import gradio as gr
 from gradio.processing_utils import save_file_to_cache
@@ -24,6 +29,8 @@ from .examples import EXAMPLES
 from .share_link import View, fit_to, link_query, read_link
 
 OUTPUTS = 17  # the image, the controls (9), the preview, then on_run's six: gallery, top-5, summary, compare ×3
+
+READ_QUERY_JS = "() => window.location.search"
 
 COPY_JS = """(query) => { if (!query || !query.startsWith('?')) return query;
   const url = window.location.origin + window.location.pathname + query;
@@ -43,10 +50,10 @@ def on_share(
     return gr.Textbox(value=query, visible=True)
 
 
-def on_open(request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008  (Gradio's way)
-    """The page was opened: when its URL is a share link, set the controls as it says and, for an example,
-    Explain; each parameter that does not fit is ignored with one sentence (a toast)."""
-    view = read_link(dict(getattr(request, "query_params", {}) or {}))
+def on_open(query: str, request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+    """The page was opened with ``query`` (``"?example=…"``): when it is a share link, set the controls as it
+    says and, for an example, Explain; each parameter that does not fit is ignored with one sentence (a toast)."""
+    view = read_link({key: values[-1] for key, values in parse_qs(str(query or "").lstrip("?")).items()})
     if view is None:
         return tuple(gr.skip() for _ in range(OUTPUTS))
     view, backbone = loaded(view)

@@ -86,11 +86,10 @@ def test_a_hostile_parameter_is_ignored_with_one_sentence_that_does_not_repeat_i
 
 
 def test_opening_a_link_sets_the_controls_and_explains_and_its_echo_does_not_clear_the_maps():
-    request = SimpleNamespace(
-        session_hash="share-open",
-        query_params={"example": "chelsea", "methods": "gradcam,finer-gradcam", "target": "285", "gamma": "1.2"},
-    )
-    outputs = open_link.on_open(request, lambda *args, **kwargs: None)
+    request = SimpleNamespace(session_hash="share-open")
+    query = "?example=chelsea&methods=gradcam,finer-gradcam&target=285&gamma=1.2"
+    assert all(isinstance(output, type(gr.skip())) for output in open_link.on_open("", request))
+    outputs = open_link.on_open(query, request, lambda *args, **kwargs: None)
     assert len(outputs) == open_link.OUTPUTS
     image_path, backbone, layer, bases, finer, methods, gamma, target, *_, gallery, top5, summary = outputs[:14]
     assert (bases, finer, methods, gamma) == (["gradcam"], True, ["gradcam", "finer-gradcam"], 1.2)
