@@ -50,6 +50,7 @@ def on_share(
     return gr.Textbox(value=query, visible=True)
 
 
+@friendly_errors
 def on_open(query: str, request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
     """The page was opened with ``query`` (``"?example=…"``): when it is a share link, set the controls as it
     says and, for an example, Explain; each parameter that does not fit is ignored with one sentence (a toast)."""
