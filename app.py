@@ -13,7 +13,17 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from model_zoo import DEFAULT_BACKBONE, load_backbone
-from studio import any_model, display_handlers, faithfulness_panel, handlers, learn, open_link, score_handler
+from studio import (
+    any_model,
+    compare_panel,
+    display_handlers,
+    faithfulness_panel,
+    handlers,
+    layers_tab,
+    learn,
+    open_link,
+    score_handler,
+)
 from studio.fair_use import admit
 from studio.input_panel import input_column
 from studio.legend import legend
@@ -39,11 +49,7 @@ def evidence_panels(ui: SimpleNamespace) -> None:
             elem_id="faithfulness_table",
         )
         ui.curves = gr.Plot(label="Deletion and insertion curves", elem_id="faithfulness_curves")
-    with gr.Accordion("Compare two maps", open=False):
-        with gr.Row():
-            ui.first = gr.Dropdown([], label="Left", elem_id="compare_first", allow_custom_value=True)
-            ui.second = gr.Dropdown([], label="Right", elem_id="compare_second", allow_custom_value=True)
-        ui.compare = gr.ImageSlider(label="Compare", elem_id="compare_slider")
+    compare_panel.build(ui)
     ui.download = gr.Button("Download zip (overlays, maps, input, grid PNG/PDF, scores, manifest)", elem_id="download")
     ui.download_file = gr.File(label="Download", visible=False, elem_id="download_file")
 
@@ -167,6 +173,7 @@ def build() -> gr.Blocks:
             with gr.Column(scale=2):
                 results_column(ui, default)
                 evidence_panels(ui)
+        layers_tab.build(ui, MODEL_CALLS)
         with gr.Tab("Learn"):
             learn.learn_tab()
         wire_model_calls(ui)

@@ -1,8 +1,10 @@
 """Faithfulness benchmark: do the papers' claims hold on real photos?
 
 For every image, at the default layer and at one earlier layer, every registered method (or ``--methods``)
-is explained and scored with deletion AUC (lower is better), insertion AUC and RD@5% (higher is better);
-see :mod:`cam_methods.metrics`. FGVis does not depend on the layer, so it runs at the default layer only.
+is explained and scored with deletion AUC (lower is better), insertion AUC and RD@5% (higher is better;
+see :mod:`cam_methods.metrics`), ROAD MoRF / LeRF / gap (:mod:`cam_methods.road`) and Average Drop % /
+Increase in Confidence (:mod:`cam_methods.confidence_metrics`); the random and centre-Gaussian baseline maps
+are scored at the first layer as references. FGVis does not depend on the layer, so it runs at the default layer only.
 Per-image results go to a JSONL file keyed by image + layer + method + steps, so a second run resumes.
 Prints mean ± std per (layer, method), a paired verdict for each claim, and writes a bar chart.
 
@@ -35,17 +37,47 @@ from tqdm import tqdm
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cam_methods import METHODS, MetricSettings, applicable_methods, explain, load_image, score_maps  # noqa: E402
+from cam_methods import (  # noqa: E402
+    METHODS,
+    MetricSettings,
+    applicable_methods,
+    cached_baselines,
+    explain,
+    load_image,
+    score_maps,
+)
+from cam_methods.baseline_maps import BASELINE_NAMES  # noqa: E402
 from model_zoo import Backbone, load_backbone  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-METRICS = {"deletion_auc": "lower", "insertion_auc": "higher", "rd": "higher"}
+METRICS = {
+    "deletion_auc": "lower",
+    "insertion_auc": "higher",
+    "rd": "higher",
+    "road_morf": "lower",
+    "road_lerf": "higher",
+    "road_gap": "higher",
+    "average_drop": "lower",
+    "increase": "higher",
+}
 METRIC_TITLES = {
     "deletion_auc": "deletion AUC (lower is better)",
     "insertion_auc": "insertion AUC (higher is better)",
     "rd": "RD@5% (higher is better)",
+    "road_morf": "ROAD MoRF (lower is better)",
+    "road_lerf": "ROAD LeRF (higher is better)",
+    "road_gap": "ROAD gap = LeRF − MoRF (higher is better)",
+    "average_drop": "Average Drop % (lower is better)",
+    "increase": "Increase in Confidence % (higher is better)",
 }
+TABLES = (  # (columns, header)
+    (("deletion_auc", "insertion_auc", "rd"), "deletion AUC ↓ | insertion AUC ↑ | RD@5% ↑"),
+    (
+        ("road_morf", "road_lerf", "road_gap", "average_drop", "increase"),
+        "ROAD MoRF ↓ | ROAD LeRF ↑ | ROAD gap ↑ | Average Drop % ↓ | Increase in Confidence % ↑",
+    ),
+)
 LAYER_FREE_FAMILY = "optimisation"  # FGVis
 PANEL = ("gradcam", "hirescam", "gradcampp", "layercam", "finer-gradcam", "eigencam")
 
@@ -128,10 +160,11 @@ def result_key(row: dict) -> tuple:
 
 
 def load_results(path: Path) -> dict[tuple, dict]:
+    """The rows of earlier runs that hold every measure (older rows, without ROAD or Average Drop, are redone)."""
     if not path.exists():
         return {}
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {result_key(row): row for row in rows}
+    return {result_key(row): row for row in rows if all(metric in row for metric in METRICS)}
 
 
 def run(args: argparse.Namespace, backbone: Backbone, layers: list[str], methods: list[str], log: Path) -> None:
@@ -146,10 +179,13 @@ def run(args: argparse.Namespace, backbone: Backbone, layers: list[str], methods
                 pending = [
                     m for m in layer_methods(backbone, layer, methods) if (name, layer, m, args.steps) not in done
                 ]
-                if pending:
+                baselines = layer == layers[0] and any((name, layer, b, args.steps) not in done for b in BASELINE_NAMES)
+                if pending or baselines:
                     bar.set_postfix_str(f"{name} @ {layer}: {len(pending)} maps")
-                    result = explain(backbone, x, pending, layer=layer, finer_gamma=args.gamma)
-                    scores = score_maps(result, settings=settings, batch_size=args.batch_size)
+                    result = explain(backbone, x, pending or methods[:1], layer=layer, finer_gamma=args.gamma)
+                    scores = score_maps(result, pending, settings, args.batch_size, baselines=baselines)
+                    if baselines:
+                        scores.update(cached_baselines(result, settings))
                     for method_id, metrics in scores.items():
                         row = {"image": name, "layer": layer, "method": method_id, "steps": args.steps}
                         row.update(metrics.summary(), target=result.target_label, reference=result.reference_labels[0])
@@ -180,14 +216,23 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 
 
 def print_table(table: dict, layers: list[str], methods: list[str]) -> None:
-    print("\n| layer | method | n | deletion AUC ↓ | insertion AUC ↑ | RD@5% ↑ |\n|---|---|---|---|---|---|")
-    for layer in layers:
-        for method_id in methods:
-            per_image = table.get((layer, method_id))
-            if not per_image:
-                continue
-            cells = ["{:.3f} ± {:.3f}".format(*mean_std([v[m] for v in per_image.values()])) for m in METRICS]
-            print(f"| {layer} | {method_id} | {len(per_image)} | " + " | ".join(cells) + " |")
+    """Two Markdown tables (the RISE / Finer measures, then ROAD and Average Drop / Increase): mean ± std over
+    images; the Increase in Confidence is a share of images (%), printed without a std."""
+    for columns, header in TABLES:
+        rule = "|---" * (len(columns) + 3)
+        print(f"\n| layer | method | n | {header} |\n{rule}|")
+        for layer in layers:
+            for method_id in methods:
+                per_image = table.get((layer, method_id))
+                if not per_image:
+                    continue
+                stats = [mean_std([v[m] for v in per_image.values()]) for m in columns]
+                digits = [1 if m in ("average_drop", "increase") else 3 for m in columns]
+                cells = [
+                    f"{mean:.{d}f}" if m == "increase" else f"{mean:.{d}f} ± {std:.{d}f}"
+                    for m, d, (mean, std) in zip(columns, digits, stats, strict=True)
+                ]
+                print(f"| {layer} | {method_id} | {len(per_image)} | " + " | ".join(cells) + " |")
 
 
 def sign_test(wins: int, losses: int) -> float:
@@ -229,7 +274,7 @@ def judge(claim: Claim, table: dict, layers: list[str]) -> list[str]:
 def plot(table: dict, layers: list[str], methods: list[str], path: Path) -> None:
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(max(8, 0.7 * len(methods)), 9), layout="constrained")
+    figure = Figure(figsize=(max(8, 0.7 * len(methods)), 2.6 * len(METRICS)), layout="constrained")
     axes = figure.subplots(len(METRICS), 1, sharex=True)
     width = 0.8 / len(layers)
     for axis, metric in zip(axes, METRICS, strict=True):
@@ -305,6 +350,7 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"unknown method(s) {', '.join(unknown)}; registered: {', '.join(METHODS)}")
     methods = [m for m in (args.methods or METHODS) if not (args.fast and METHODS[m].slow)]
+    shown = [*methods, *BASELINE_NAMES]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     log = out / f"faithfulness_{backbone.name}.jsonl"
@@ -315,19 +361,19 @@ def main() -> None:
     rows = [
         row
         for row in load_results(log).values()
-        if row["steps"] == args.steps and row["layer"] in layers and row["method"] in methods
+        if row["steps"] == args.steps and row["layer"] in layers and row["method"] in shown
     ]
     table = by_method(rows)
     print(
         f"\n{backbone.display_name}, N = {args.steps} steps, RD fraction 5%, γ = {args.gamma}; mean ± std over images"
     )
-    print_table(table, layers, methods)
+    print_table(table, layers, shown)
     print("\nClaims (paired over images; 'better' means lower deletion AUC, higher insertion AUC / RD):")
     for claim in CLAIMS:
         print(f"- {claim.text}: {claim.method} vs {claim.baseline}")
         print("\n".join(judge(claim, table, layers)))
     chart = out / "faithfulness.png"
-    plot(table, layers, [m for m in methods if any((layer, m) in table for layer in layers)], chart)
+    plot(table, layers, [m for m in shown if any((layer, m) in table for layer in layers)], chart)
     if args.publish:
         shutil.copyfile(chart, ROOT / "docs" / "faithfulness.png")
     print(f"\nchart: {chart}; results: {log}; wall time {time.perf_counter() - started:.0f} s")

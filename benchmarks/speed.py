@@ -1,6 +1,6 @@
 """Speed of the one-pass panel against one plain forward pass and against the per-method way.
 
-    python benchmarks/speed.py [--rounds 15] [--threads N] [--slow-repeats 1]
+    python benchmarks/speed.py [--rounds 15] [--threads N] [--slow-repeats 1] [--sweep-rounds 5]
 
 Per row, measured side by side and interleaved in one run (medians over the rounds):
 - ``forward``: one plain forward pass under ``torch.inference_mode()``;
@@ -10,7 +10,8 @@ Per row, measured side by side and interleaved in one run (medians over the roun
 - ``with_gamma``: a Finer-CAM strength change on the panel's Explanation.
 Goals (EfficientNet-Lite0, 224 px, 2-core CPU): panel ≤ 1.5× forward, per-method / panel ≥ 8×, with_gamma ≤ 10 ms.
 Then the slow methods' table from ``speed_slow.py`` (Score-CAM, Abs-CAM batched vs one image at a time, FGVis
-with and without its filter); ``--slow-repeats 0`` skips it.
+with and without its filter); ``--slow-repeats 0`` skips it. Last, the across-layers sweep from ``speed_layers.py``
+(5 methods × every stage of Lite0 against one forward pass; goal ≤ 3×); ``--sweep-rounds 0`` skips it.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--slow-repeats", type=int, default=1, help="repeats of each slow-method variant")
+    parser.add_argument("--sweep-rounds", type=int, default=5, help="rounds of the across-layers sweep table")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -88,6 +90,10 @@ def main() -> None:
 
         print(f"\nslow methods on EfficientNet-Lite0, 224 px, {args.slow_repeats} run(s) of each variant:")
         print_table(list(VARIANTS), args.slow_repeats)
+    if args.sweep_rounds:
+        from speed_layers import sweep_table
+
+        sweep_table(args.sweep_rounds)
 
 
 if __name__ == "__main__":

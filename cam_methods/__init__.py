@@ -15,17 +15,20 @@ Layers, from the bottom: ``registry`` (the method table) and ``capture`` (one fo
 and the CLI, which take an Explanation.
 """
 
-from .capture import Evidence, Targets, capture
+from .capture import Evidence, Targets, capture, capture_layers
+from .comparison import MapComparison, agreement_matrix, compare_maps
 from .context import MapContext, MethodNotApplicable
 from .explainer import applicable_methods, explain
 from .explanation import Explanation
-from .explanation_metrics import cached_faithfulness, score_maps
+from .explanation_metrics import cached_baselines, cached_faithfulness, score_maps
 from .fgvis import FGVisResult, fgvis_image, fgvis_result
 from .images import ImageError, load_image
+from .map_scores import MapScores
 from .metrics import Faithfulness, MetricSettings
 from .pointing_game import pointing_game
 from .prediction import predict, top_classes
 from .registry import METHODS, MethodInfo, shared_pass_methods
+from .road import RoadSettings
 from .scoring import Cancelled
 
 SHARED_PASS_METHODS = shared_pass_methods()
@@ -39,14 +42,21 @@ __all__ = [
     "FGVisResult",
     "Faithfulness",
     "ImageError",
+    "MapComparison",
     "MapContext",
+    "MapScores",
     "MethodInfo",
     "MethodNotApplicable",
     "MetricSettings",
+    "RoadSettings",
     "Targets",
+    "agreement_matrix",
     "applicable_methods",
+    "cached_baselines",
     "cached_faithfulness",
     "capture",
+    "capture_layers",
+    "compare_maps",
     "explain",
     "fgvis_image",
     "fgvis_result",

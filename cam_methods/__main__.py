@@ -7,7 +7,8 @@ code 2. Like the app, the CLI shrinks the image to :data:`~cam_methods.images.DI
 longest side before explaining it, so a 40 MP photo costs what a 1 MP one does.
 
 On a CLIP backbone, ``--prompts "a cat" "a dog"`` are the targets (one folder of files per prompt when there
-are several) and ``--compare-prompts`` the Finer-CAM references.
+are several) and ``--compare-prompts`` the Finer-CAM references. ``--layers a b c`` (or ``--layers all``)
+sweeps those layers from one capture and adds the per-layer overlays and a methods × layers grid.
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--compare-prompts", nargs="+", default=None, help="CLIP: Finer-CAM comparison prompts")
     parser.add_argument("--layer", default=None, help="layer to explain (default: the backbone's default)")
     parser.add_argument(
+        "--layers",
+        nargs="+",
+        default=None,
+        help='sweep these layers from one capture ("all": every layer the backbone lists); '
+        "writes layers/<layer>/<method>.png and layers_grid.png",
+    )
+    parser.add_argument(
         "--finer-gamma",
         "--finer-alpha",  # the old name, kept for one release
         dest="finer_gamma",
@@ -72,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.methods,
             target=class_or_label(args.target),
             layer=args.layer,
+            layers="all" if args.layers == ["all"] else args.layers,
             finer_gamma=args.finer_gamma,
             finer_refs=args.finer_refs,
             finer_weighting=args.finer_weighting,

@@ -4,6 +4,11 @@ How the backward pass is kept short: the forward pass runs under ``torch.no_grad
 the chosen layer replaces its output ``A`` by a fresh leaf tensor that requires grad and switches grad
 mode on. Only the part of the network *after* the layer is therefore recorded, and
 ``torch.autograd.grad(score_t, A)`` for each target t back-propagates through that part alone.
+
+Several layers (:func:`capture_layers`): every chosen layer is tapped in the same forward pass. The first
+one reached becomes the leaf as above; a later one's output already hangs in the recorded graph and is kept
+as it is (a graph node, not a leaf), so ONE ``torch.autograd.grad(score_t, [A_1, A_2, …])`` per target gives
+∂score_t/∂A_l at every tapped layer, back-propagating no further than the earliest one.
 """
 
 from __future__ import annotations
@@ -31,8 +36,9 @@ class Targets:
 class Evidence:
     """The result of :func:`capture`.
 
-    ``activations`` is A (K×h×w); ``gradients[t]`` is ∂score_t/∂A (K×h×w) for ``keys[t]``; ``scores``
-    are the T target scores; ``output`` is the model output (detached).
+    ``activations`` is A (K×h×w); ``gradients[t]`` is ∂score_t/∂A (K×h×w) for ``keys[t]``, for every key,
+    or for the first ``len(gradients)`` keys only when the capture was asked for fewer (``differentiated``);
+    ``scores`` are the T target scores; ``output`` is the model output (detached).
     """
 
     layer: str
@@ -44,7 +50,10 @@ class Evidence:
 
 
 class _LayerTap:
-    """Forward hook that turns a layer's output into the leaf the gradients are taken with respect to."""
+    """Forward hook that keeps a layer's output as the tensor the gradients are taken with respect to.
+
+    Outside the recorded graph (the first tapped layer, under no_grad) the output becomes a fresh leaf and
+    grad mode is switched on; inside it (a later layer) the output is kept as the graph node it is."""
 
     def __init__(self) -> None:
         self.leaf: Tensor | None = None
@@ -54,9 +63,12 @@ class _LayerTap:
             raise TypeError(f"the chosen layer returns {type(output).__name__}, not a tensor; choose another layer")
         if self.leaf is not None:
             raise RuntimeError("the chosen layer runs more than once per forward pass; choose another layer")
-        torch.set_grad_enabled(True)  # undone when the caller's no_grad block exits
-        self.leaf = output.detach().requires_grad_(True)
-        return self.leaf.clone()  # downstream in-place ops act on the clone, never on the leaf
+        if output.requires_grad:
+            self.leaf = output
+        else:
+            torch.set_grad_enabled(True)  # undone when the caller's no_grad block exits
+            self.leaf = output.detach().requires_grad_(True)
+        return self.leaf.clone()  # downstream in-place ops act on the clone, never on the tapped tensor
 
 
 def capture(backbone: Backbone, x: Tensor, choose: Callable[[Tensor], Targets], layer: str | None = None) -> Evidence:
@@ -66,25 +78,59 @@ def capture(backbone: Backbone, x: Tensor, choose: Callable[[Tensor], Targets], 
     reference selection therefore needs no second forward pass. ``backbone.grid_of(layer)(tensor, (H, W))``
     lays the layer output out as K×h×w (a ViT reads its token grid from the input size).
     """
-    input_size = (int(x.shape[-2]), int(x.shape[-1]))
     layer = layer or backbone.default_layer
-    module = backbone.module(layer)
-    tap = _LayerTap()
+    return capture_layers(backbone, x, choose, [layer])[layer]
+
+
+def capture_layers(
+    backbone: Backbone,
+    x: Tensor,
+    choose: Callable[[Tensor], Targets],
+    layers: Sequence[str],
+    differentiated: int | None = None,
+) -> dict[str, Evidence]:
+    """:func:`capture` at every layer of ``layers`` from ONE forward pass and one backward per target (down to
+    the earliest of them): {layer: Evidence}, in the order given; keys, scores and output are shared.
+    ``differentiated``: back-propagate only the first that many keys (None: all), e.g. the target alone when
+    no Finer map needs its references' gradients."""
+    input_size = (int(x.shape[-2]), int(x.shape[-1]))
+    taps = {layer: _LayerTap() for layer in layers}
+    modules = {layer: backbone.module(layer) for layer in layers}
     with backbone.lock, torch.no_grad():
-        handle = module.register_forward_hook(tap)
+        handles = [modules[layer].register_forward_hook(tap) for layer, tap in taps.items()]
         try:
             output = backbone.model(x)
         finally:
-            handle.remove()
-        if tap.leaf is None:
-            raise RuntimeError(f"layer {layer!r} was not reached by the forward pass")
+            for handle in handles:
+                handle.remove()
+        missed = [layer for layer, tap in taps.items() if tap.leaf is None]
+        if missed:
+            raise RuntimeError(f"layer(s) {', '.join(map(repr, missed))} were not reached by the forward pass")
         with torch.enable_grad():
             targets = choose(output)
-            gradients = _gradients(targets.scores, tap.leaf)
+            gradients = _gradients(targets.scores[:differentiated], [tap.leaf for tap in taps.values()])
+    return {
+        layer: _evidence(
+            backbone, layer, input_size, tap.leaf, [per_key[number] for per_key in gradients], targets, output
+        )
+        for number, (layer, tap) in enumerate(taps.items())
+    }
+
+
+def _evidence(
+    backbone: Backbone,
+    layer: str,
+    input_size: tuple[int, int],
+    leaf: Tensor,
+    gradients: list[Tensor],
+    targets: Targets,
+    output: Tensor,
+) -> Evidence:
+    """One layer's Evidence, its tensors laid out as K×h×w grids."""
     to_grid = backbone.grid_of(layer)
     return Evidence(
         layer=layer,
-        activations=to_grid(tap.leaf.detach(), input_size),
+        activations=to_grid(leaf.detach(), input_size),
         gradients=torch.stack([to_grid(g, input_size) for g in gradients]),
         keys=tuple(targets.keys),
         scores=targets.scores.detach(),
@@ -92,11 +138,13 @@ def capture(backbone: Backbone, x: Tensor, choose: Callable[[Tensor], Targets], 
     )
 
 
-def _gradients(scores: Tensor, leaf: Tensor) -> list[Tensor]:
-    """∂scores[t]/∂leaf for each t, reusing one recorded graph."""
+def _gradients(scores: Tensor, leaves: list[Tensor]) -> list[list[Tensor]]:
+    """``[∂scores[t]/∂leaf for each leaf]`` for each t: one backward per target through one recorded graph."""
     last = len(scores) - 1
     gradients = []
     for t, score in enumerate(scores):
-        (gradient,) = torch.autograd.grad(score, leaf, retain_graph=t < last, allow_unused=True)
-        gradients.append(torch.zeros_like(leaf) if gradient is None else gradient)
+        found = torch.autograd.grad(score, leaves, retain_graph=t < last, allow_unused=True)
+        gradients.append(
+            [torch.zeros_like(leaf) if g is None else g.detach() for leaf, g in zip(leaves, found, strict=True)]
+        )
     return gradients

@@ -7,6 +7,7 @@ callers pass what the user gave and show the sentence of the ValueError it raise
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import warnings
@@ -24,9 +25,9 @@ from model_zoo import Backbone, Geometry, load_backbone
 from . import gradient, fgvis, score_cam  # noqa: F401
 
 # isort: on
-from .capture import capture
+from .capture import Evidence, capture_layers
 from .context import MapContext, MethodNotApplicable, build_map
-from .explanation import Explanation, link_prompts
+from .explanation import Explanation, link_layers, link_prompts
 from .finer import (
     DEFAULT_GAMMA,
     DEFAULT_REFERENCES,
@@ -36,7 +37,8 @@ from .finer import (
     register_finer_variants,
 )
 from .images import load_image
-from .prompts import TargetView, prompt_targets
+from .layer_sweep import swept_layers
+from .prompts import PromptTargets, TargetView, prompt_targets
 from .registry import METHODS
 from .scoring import Cancelled
 from .targets import class_targets
@@ -67,6 +69,7 @@ def explain(
     compare_prompts: Sequence[str] | None = None,
     skip_inapplicable: bool = False,
     keep_finished: bool = False,
+    layers: Sequence[str] | str | None = None,
     **deprecated: Any,
 ) -> Explanation:
     """Explain ``image`` with every method in ``methods`` from a single forward pass.
@@ -81,12 +84,15 @@ def explain(
     Methods that cannot run at this layer raise :class:`MethodNotApplicable`, or with
     ``skip_inapplicable=True`` are listed with the reason in ``Explanation.skipped``. A cancel raises
     :class:`Cancelled`, or with ``keep_finished=True`` returns the maps done so far and lists the rest in
-    ``Explanation.unfinished``.
+    ``Explanation.unfinished``. ``layers=[...]`` or ``"all"``: the maps at every such layer, in ``.per_layer``,
+    from the same single capture; the Explanation at ``layer`` (default: the default layer, if swept, else the
+    deepest) is returned.
     """
     finer_gamma = _renamed_gamma(finer_gamma, deprecated)
     if isinstance(backbone, str):
         backbone = load_backbone(backbone)
-    methods, skipped = _runnable(backbone, list(dict.fromkeys(methods)), layer, skip_inapplicable)
+    chosen, shown = swept_layers(backbone, layers, layer)
+    plans = {name: _runnable(backbone, list(dict.fromkeys(methods)), name, skip_inapplicable) for name in chosen}
     check_references(finer_refs)
     reference_weights(torch.ones(1), finer_weighting)  # raises on an unknown weighting
     prompting = prompt_targets(backbone, target, prompts, compare_prompts, finer_refs)
@@ -95,15 +101,16 @@ def explain(
 
     started = time.perf_counter()
     choose = class_targets(backbone, target, finer_refs) if prompting is None else prompting
-    evidence = capture(backbone, input_tensor, choose, layer)
+    evidence = capture_layers(backbone, input_tensor, choose, chosen, _differentiated(plans, prompting))
     run = _Run(
-        backbone, input_tensor, geometry, picture, methods, skipped, finer_gamma, finer_weighting,
+        backbone, input_tensor, geometry, picture, [], {}, finer_gamma, finer_weighting,
         time.perf_counter() - started, dict(options or {}), progress, cancel, keep_finished,
     )  # fmt: skip
-    if prompting is None:
-        probs = evidence.output[0].float().softmax(dim=-1)
-        return run.explanation(TargetView(evidence, probs, probs[list(evidence.keys[1:])]))
-    return link_prompts([run.explanation(view) for view in prompting.views(evidence)])
+    by_layer = {
+        name: dataclasses.replace(run, methods=methods_here, skipped=skipped_here).explained(evidence[name], prompting)
+        for name, (methods_here, skipped_here) in plans.items()
+    }
+    return by_layer[shown] if layers is None else link_layers(by_layer, shown)
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,13 @@ class _Run:
     progress: Callable[[float, str], None] | None
     cancel: Callable[[], bool] | None
     keep_finished: bool
+
+    def explained(self, evidence: Evidence, prompting: PromptTargets | None) -> Explanation:
+        """The Explanation of one layer's evidence: the target's, or on CLIP the first prompt's (linked)."""
+        if prompting is None:
+            probs = evidence.output[0].float().softmax(dim=-1)
+            return self.explanation(TargetView(evidence, probs, probs[list(evidence.keys[1:])]))
+        return link_prompts([self.explanation(view) for view in prompting.views(evidence)])
 
     def explanation(self, view: TargetView) -> Explanation:
         head = self.backbone.head_weights(view.evidence.layer)
@@ -166,6 +180,13 @@ class _Run:
             skipped=dict(self.skipped),
             unfinished=unfinished,
         )
+
+
+def _differentiated(plans: dict[str, tuple[list[str], dict[str, str]]], prompting: PromptTargets | None) -> int | None:
+    """How many keys the capture back-propagates: the target alone (1) when no Finer map is asked for on a
+    classifier, else all (None): a backward per reference would be wasted without one."""
+    finer = any(METHODS[method_id].family == "finer" for methods, _ in plans.values() for method_id in methods)
+    return None if finer or prompting is not None else 1
 
 
 def _renamed_gamma(finer_gamma: float, deprecated: dict[str, Any]) -> float:

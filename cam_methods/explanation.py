@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +45,9 @@ class Explanation:
       (``explain(..., keep_finished=True)``; the finished maps are kept);
     - ``diagnosis(id)``: why a map is blank or noise, in one sentence (None when it is not);
     - CLIP: ``target`` is a prompt, ``probs`` the zero-shot softmax over the class prompts, and
-      ``per_prompt[prompt]`` one Explanation per prompt, all from the same capture.
+      ``per_prompt[prompt]`` one Explanation per prompt, all from the same capture;
+    - ``per_layer[layer]``: after ``explain(..., layers=[...])``, this target's Explanation at every chosen
+      layer (shallow to deep), all from the same capture (see :func:`link_layers`).
     """
 
     backbone: Backbone
@@ -68,6 +70,7 @@ class Explanation:
     unfinished: tuple[str, ...] = ()
     metric_cache: dict[tuple, Any] = field(default_factory=dict, repr=False)
     per_prompt: dict[str, Explanation] = field(default_factory=dict, repr=False)
+    per_layer: dict[str, Explanation] = field(default_factory=dict, repr=False)
 
     @property
     def picture(self) -> Image.Image:
@@ -122,13 +125,13 @@ class Explanation:
     def with_gamma(self, gamma: float) -> Explanation:
         """A new Explanation with Finer-CAM strength ``gamma``: Finer maps are recombined from the cached
         gradients (or Score-CAM's cached scores); no model call is made and every other map is shared (for
-        every prompt, on CLIP). The metric cache is shared too: its Finer entries are keyed by γ."""
+        every prompt, on CLIP, and every layer of a sweep). The metric cache is shared too: its Finer entries
+        are keyed by γ."""
         gamma = check_gamma(gamma)
-        parts = list(self.per_prompt.values()) or [self]
-        recombined = [_recombined(part, gamma) for part in parts]
-        if not self.per_prompt:
-            return recombined[0]
-        return link_prompts(recombined).per_prompt[self.target]
+        if self.per_layer:
+            by_layer = {layer: _prompts_recombined(part, gamma) for layer, part in self.per_layer.items()}
+            return link_layers(by_layer, self.layer)
+        return _prompts_recombined(self, gamma)
 
     @property
     def finer_alpha(self) -> float:
@@ -140,6 +143,15 @@ class Explanation:
         """Deprecated name of :meth:`with_gamma` (kept for one release)."""
         warnings.warn("Explanation.with_alpha is now with_gamma", DeprecationWarning, stacklevel=2)
         return self.with_gamma(gamma)
+
+
+def _prompts_recombined(explanation: Explanation, gamma: float) -> Explanation:
+    """``explanation`` and, on CLIP, its sibling prompts recombined at ``gamma``; returns its own target's."""
+    parts = list(explanation.per_prompt.values()) or [explanation]
+    recombined = [_recombined(part, gamma) for part in parts]
+    if not explanation.per_prompt:
+        return recombined[0]
+    return link_prompts(recombined).per_prompt[explanation.target]
 
 
 def _recombined(explanation: Explanation, gamma: float) -> Explanation:
@@ -160,3 +172,18 @@ def link_prompts(explanations: Sequence[Explanation]) -> Explanation:
     linked = [dataclasses.replace(explanation, per_prompt=per_prompt) for explanation in explanations]
     per_prompt.update((explanation.target, explanation) for explanation in linked)
     return linked[0]
+
+
+def link_layers(by_layer: Mapping[str, Explanation], shown: str) -> Explanation:
+    """Link one capture's Explanations at several layers: every target (every prompt, on CLIP) gets one
+    ``per_layer`` dict {layer: its Explanation there}, in the order of ``by_layer``. ``by_layer[layer]`` is
+    one target's Explanation at that layer (with its ``per_prompt`` on CLIP); the same target's Explanation
+    at layer ``shown`` is returned."""
+    per_layer: dict[Hashable, dict[str, Explanation]] = {}
+    for layer, explanation in by_layer.items():
+        parts = list(explanation.per_prompt.values()) or [explanation]
+        parts = [dataclasses.replace(part, per_layer=per_layer.setdefault(part.target, {})) for part in parts]
+        linked = link_prompts(parts) if explanation.per_prompt else parts[0]
+        for part in list(linked.per_prompt.values()) or [linked]:
+            part.per_layer[layer] = part
+    return per_layer[by_layer[shown].target][shown]

@@ -3,8 +3,10 @@
 Files: ``<method>.png`` (overlay on the uploaded image), ``maps.npz`` (method id → H×W float32 in [0, 1],
 aligned with the model input), ``input.png`` (the model's input: the resized, cropped picture the maps are
 aligned with), ``grid.png`` and ``grid.pdf`` (all overlays side by side, titled with target, backbone and
-layer), ``scores.csv`` (the faithfulness of the maps already scored; absent when none was) and
-``manifest.json`` (versions, parameters, target and reference labels, probabilities, timings). A CLIP
+layer), ``scores.csv`` (the faithfulness of the maps already scored, and of the baseline maps; absent when none
+was) and ``manifest.json`` (versions, parameters, target and reference labels, probabilities, timings, the
+agreement matrix); with two maps or more ``agreement.csv`` and ``agreement.png`` (:mod:`.agreement`); for an
+across-layers sweep ``layers/<layer>/<method>.png`` and ``layers_grid.png`` (:mod:`.layer_grid`). A CLIP
 Explanation of several prompts writes one such set per prompt, in ``prompt1/``, ``prompt2/``, … (in the order
 the prompts were given).
 """
@@ -23,13 +25,15 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .agreement import agreement, write_agreement
 from .explanation import Explanation
-from .explanation_metrics import cached_faithfulness
-from .metrics import Faithfulness
+from .explanation_metrics import cached_baselines, cached_faithfulness
+from .layer_grid import write_layers
+from .map_scores import MEASURES, MapScores
 from .registry import METHODS
 from .render import grid_figure, overlay
 
-SCORE_COLUMNS = ("method", "deletion_auc", "insertion_auc", "relative_drop")
+SCORE_COLUMNS = ("method", "deletion_auc", "insertion_auc", "relative_drop", *MEASURES)
 PACKAGES = ("torch", "timm", "open_clip_torch", "numpy", "Pillow", "matplotlib", "gradio")
 MANIFEST_VERSION = 1
 
@@ -68,6 +72,8 @@ def manifest(explanation: Explanation, cmap: str, opacity: float) -> dict[str, A
             **{method_id: seconds * 1000 for method_id, seconds in explanation.timings.items()},
         },
         "method_names": {method_id: METHODS[method_id].name for method_id in explanation.method_ids},
+        "agreement": agreement(explanation),
+        "layers": list(explanation.per_layer),
     }
 
 
@@ -106,6 +112,8 @@ def write_one(explanation: Explanation, out: Path, cmap: str, opacity: float) ->
         out / "input.png",
         *grids,
         *write_scores(explanation, out),
+        *write_agreement(explanation, out),
+        *write_layers(explanation, out, cmap, opacity),
         out / "manifest.json",
     ]
 
@@ -129,15 +137,18 @@ def write_grid(
     return paths
 
 
-def scored(explanation: Explanation) -> dict[str, Faithfulness]:
-    """The maps whose faithfulness is already cached (default settings), in method order; no model call."""
+def scored(explanation: Explanation) -> dict[str, MapScores]:
+    """The maps whose faithfulness is already cached (default settings), in method order, then the baseline
+    maps scored with them; no model call."""
     scores = {method_id: cached_faithfulness(explanation, method_id) for method_id in explanation.method_ids}
-    return {method_id: score for method_id, score in scores.items() if score is not None}
+    found = {method_id: score for method_id, score in scores.items() if score is not None}
+    return {**found, **cached_baselines(explanation)} if found else {}
 
 
 def write_scores(explanation: Explanation, out: Path) -> list[Path]:
-    """``scores.csv``, one row per scored map (full float precision; NaN RD without references), or nothing
-    when no map was scored: an absent file says "not scored" where an empty one could be misread."""
+    """``scores.csv``, one row per scored map and then per baseline map (full float precision; NaN RD without
+    references; ``average_drop`` and ``increase`` are this image's terms, in %), or nothing when no map was
+    scored: an absent file says "not scored" where an empty one could be misread."""
     scores = scored(explanation)
     if not scores:
         return []
@@ -146,7 +157,9 @@ def write_scores(explanation: Explanation, out: Path) -> list[Path]:
         writer = csv.writer(handle)
         writer.writerow(SCORE_COLUMNS)
         for method_id, score in scores.items():
-            writer.writerow([method_id, repr(score.deletion_auc), repr(score.insertion_auc), repr(score.relative_drop)])
+            extra = score.summary()
+            values = [score.deletion_auc, score.insertion_auc, score.relative_drop, *(extra[m] for m in MEASURES)]
+            writer.writerow([method_id, *map(repr, values)])
     return [path]
 
 

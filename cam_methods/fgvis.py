@@ -86,12 +86,10 @@ class FGVisResult:
     losses: tuple[float, ...]
 
 
-def objective(mask: Tensor, score: Tensor, settings: FGVisSettings, probability: bool = True) -> Tensor:
-    """``λ mean(m) − log p`` (preservation) or ``λ mean(1 − m) + log p`` (deletion).
-
-    A score that is not a probability (``probability=False``, for example CLIP's scaled cosine
-    similarity, which is already a logit) takes the place of ``log p`` as it is."""
-    log_score = score.clamp_min(SMALLEST_SCORE).log() if probability else score
+def objective(mask: Tensor, score: Tensor, settings: FGVisSettings) -> Tensor:
+    """``λ mean(m) − log p`` (preservation) or ``λ mean(1 − m) + log p`` (deletion); p is a probability for
+    every backbone (on CLIP the prompt's zero-shot probability)."""
+    log_score = score.clamp_min(SMALLEST_SCORE).log()
     if settings.game == "preservation":
         return settings.l1 * mask.mean() - log_score
     return settings.l1 * (1 - mask).mean() + log_score
@@ -111,10 +109,9 @@ def optimise_mask(
     settings: FGVisSettings | None = None,
     progress: Callable[[float, str], None] | None = None,
     cancel: Callable[[], bool] | None = None,
-    probability: bool = True,
 ) -> FGVisResult:
     """Optimise the FGVis mask for ``x`` (1×C×H×W); ``class_score(model(e))`` gives the B target scores
-    (probabilities, or logit-like scores when ``probability`` is False, see :func:`objective`).
+    (probabilities, see :func:`objective`).
 
     Only the mask receives gradients (``torch.autograd.grad``): the model's parameters, buffers and
     ``.grad`` fields are left untouched, and the filter's hooks are gone when this returns or raises.
@@ -129,7 +126,7 @@ def optimise_mask(
         for step in range(settings.steps):
             check_cancel(cancel)
             score = class_score(model(x * mask + (1 - mask) * baseline))[0]
-            loss = objective(mask, score, settings, probability)
+            loss = objective(mask, score, settings)
             (mask.grad,) = torch.autograd.grad(loss, [mask])
             losses.append(loss.item())
             if step == 0:
@@ -181,7 +178,6 @@ def fgvis(context: MapContext) -> Tensor:
             settings,
             context.progress,
             context.cancel,
-            probability=backbone.family != "clip",
         )
     context.cache[RESULT_KEY] = result
     return result.mask if settings.game == "preservation" else 1 - result.mask

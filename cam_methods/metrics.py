@@ -2,8 +2,8 @@
 
 Every score comes from :func:`cam_methods.scoring.score_inputs`, i.e. ``backbone.score_outputs(output, keys)``
 with ``keys`` = the explanation's target and first reference (``evidence.keys[:2]``). For a classifier that
-is the softmax probability of the class; for CLIP it is the prompt's similarity score, so on CLIP every
-number below is in similarity units, not a probability.
+is the softmax probability of the class; for CLIP the prompt's zero-shot probability (softmax over the prompts
+and the class prompts).
 
 - Deletion (Petsiuk et al. 2018): rank the pixels by map value; step k = 0…N replaces the top
   ``round(k·H·W/N)`` pixels by ``fill`` (0 in normalised input space). Lower AUC is better.

@@ -2,7 +2,7 @@
 helpers that every slow method uses.
 
 A backbone turns its raw output into per-target scores with ``backbone.score_outputs(output, keys)``: for a
-classifier the softmax probabilities of the classes in ``keys`` (B×T); on CLIP the prompts' similarities.
+classifier the softmax probabilities of the classes in ``keys`` (B×T); on CLIP the prompts' zero-shot probabilities.
 """
 
 from __future__ import annotations

@@ -55,7 +55,8 @@ class Backbone:
     - ``head_weights(layer)``: the FC weights when ``layer`` feeds a global-average-pool + linear head (CAM);
     - ``labels``: class names (for CLIP, the zero-shot class names);
     - ``score_outputs(output, keys)``: the B×T scores that perturbation methods and metrics compare
-      (softmax probabilities of the target classes for a classifier, scaled cosine similarities for CLIP);
+      (softmax probabilities of the target classes for a classifier; for CLIP, each prompt's zero-shot
+      probability against the class prompts);
     - ``prompt_scorer``: for CLIP only, the text side that turns prompts into scores.
 
     ``cam_layer`` names the layer whose output goes straight into global average pooling and then

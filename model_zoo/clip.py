@@ -99,6 +99,15 @@ class ClipPrompts:
         image = F.normalize(image_embedding.float(), dim=-1)
         return self.logit_scale * image @ self.embed(prompts).T
 
+    def zero_shot_probability(self, image_embedding: torch.Tensor, prompts: Sequence[str]) -> torch.Tensor:
+        """``P[b, t] = softmax over Q of s(q) at q = prompts[t]``, with Q the distinct prompts of ``prompts`` and
+        ``class_prompts`` together (B×T, differentiable). The score the perturbation methods and metrics use:
+        masking the image changes a raw similarity for every prompt alike, but this probability only when the
+        prompt gains or loses against the other candidates."""
+        candidates = list(dict.fromkeys([*prompts, *self.class_prompts]))
+        probs = self.similarity(image_embedding, candidates).softmax(dim=-1)
+        return probs[:, [candidates.index(prompt) for prompt in prompts]]
+
 
 class ClipImageModel(nn.Module):
     """``Backbone.model`` for CLIP: the image tower; ``forward(x)`` is the image embedding f(x)."""
@@ -150,7 +159,7 @@ def clip_backbone(
         default_layer=layers[-1],
         labels=names,
         to_grid=to_grid,
-        score_outputs=prompts.similarity,
+        score_outputs=prompts.zero_shot_probability,
         prompt_scorer=prompts,
     )
 

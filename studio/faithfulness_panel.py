@@ -1,58 +1,40 @@
-"""The Faithfulness panel: a table of every scored map's metrics and one figure of their curves.
+"""The Faithfulness panel: a table of every scored map's measures (best value per column marked, the baseline
+maps below), one sentence per measure, and the curves (:mod:`.faithfulness_curves`).
 
-Only maps whose metrics are cached on their Explanation appear (pressing "Score faithfulness" fills the
+Only maps whose measures are cached on their Explanation appear (pressing "Score faithfulness" fills the
 cache); nothing here calls the model.
 """
 
 from __future__ import annotations
 
-from matplotlib.figure import Figure
+import math
 
-from cam_methods import cached_faithfulness
+from .faithfulness_curves import curves_figure  # noqa: F401  (the handlers draw the curves through this module)
+from .measure_notes import MEASURES, NOTES, Measure  # noqa: F401  (NOTES: the sentences, for the page)
+from .scored_rows import scored_rows
+from .tiles import Tile
 
-from .tiles import Tile, tile_label
-
-HEADERS = ["map", "deletion AUC ↓", "insertion AUC ↑", "RD@5% ↑"]
-
-
-def scored_tiles(tiles: list[Tile]) -> list[Tile]:
-    return [tile for tile in tiles if cached_faithfulness(tile.explanation, tile.method_id) is not None]
+BEST = " ★"
+HEADERS = ["map", *(measure.header for measure in MEASURES)]
 
 
-def row_label(tile: Tile) -> str:
-    """The tile's label; Finer maps also name the γ they were scored at."""
-    return tile_label(tile) if tile.gamma is None else f"{tile_label(tile)} (γ = {tile.gamma:.2f})"
+def cell(measure: Measure, value: float, best: bool) -> str:
+    """A value at the measure's rounding (``yes``/``no`` for the increase), ``★`` when it is the column's best."""
+    if math.isnan(value):
+        return "–"
+    text = ("yes" if value > 0 else "no") if measure.key == "increase" else f"{value:.{measure.decimals}f}"
+    return text + BEST if best else text
 
 
 def table_rows(tiles: list[Tile]) -> list[list]:
-    """One row per scored map: its label, deletion AUC, insertion AUC and RD@5%, rounded to 3 decimals."""
-    rows = []
-    for tile in scored_tiles(tiles):
-        scores = cached_faithfulness(tile.explanation, tile.method_id)
-        rows.append([row_label(tile), *(round(value, 3) for value in scores.summary().values())])
-    return rows
-
-
-def curves_figure(tiles: list[Tile]) -> Figure | None:
-    """Deletion (left) and insertion (right) curves of every scored map on one figure; None before scoring.
-
-    The y axis is the target's softmax probability, or, on CLIP, the prompt's similarity score.
-    """
-    scored = scored_tiles(tiles)
-    if not scored:
-        return None
-    figure = Figure(figsize=(10, 3.8), layout="constrained")
-    deletion, insertion = figure.subplots(1, 2, sharey=True)
-    for tile in scored:
-        scores = cached_faithfulness(tile.explanation, tile.method_id)
-        deletion.plot(scores.fractions, scores.deletion, label=row_label(tile))
-        insertion.plot(scores.fractions, scores.insertion, label=row_label(tile))
-    clip = scored[0].explanation.backbone.family == "clip"
-    deletion.set_ylabel("prompt similarity" if clip else "target probability")
-    deletion.set_title("Deletion, most salient first (lower area is better)", fontsize="medium")
-    insertion.set_title("Insertion, most salient first (higher area is better)", fontsize="medium")
-    for axis in (deletion, insertion):
-        axis.set_xlabel("fraction of pixels")
-        axis.grid(alpha=0.3)
-    insertion.legend(fontsize="small", loc="best")
-    return figure
+    """One row per scored map and per baseline map: its label and every measure, rounded per column, the best
+    value of each column (over all rows, ties included; none when the whole column is equal) marked with ★."""
+    rows = scored_rows(tiles)
+    summaries = [row.scores.summary() for row in rows]
+    columns = []
+    for measure in MEASURES:
+        values = [round(summary[measure.key], measure.decimals) for summary in summaries]
+        finite = [value for value in values if not math.isnan(value)]
+        best = (max if measure.higher_is_better else min)(finite) if len(set(finite)) > 1 else math.nan
+        columns.append([cell(measure, value, value == best) for value in values])
+    return [[row.label, *cells] for row, cells in zip(rows, zip(*columns, strict=True), strict=True)]

@@ -1,16 +1,19 @@
-"""The Learn tab's demonstration of the HiResCAM paper's point (Draelos & Carin 2020).
+"""The Learn tab's demonstration of the HiResCAM paper's point (Draelos & Carin 2020), interactive.
 
 A flatten + linear model with hand-set weights: one channel ``A`` (the input's mean colour, 8×8) is
-flattened and the class "left" scores ``s = Σ_ij W_ij A_ij`` with ``W = 1`` on the left half and ``W = 0``
-on the right half. The input has one bright square on each half.
+flattened and the class "target" scores ``s = Σ_ij W_ij A_ij`` with ``W = 1`` everywhere except on the
+region the user chooses, where ``W = 0``. The input has one bright 2×2 square on each half, straddling the
+middle row.
 
-- Grad-CAM uses ``α = mean_ij ∂s/∂A_ij = 0.5`` and draws ``α·A``: both squares, although the right one
-  contributes exactly nothing to the score.
-- HiResCAM draws ``∂s/∂A ⊙ A = W ⊙ A``: the left square only, which is what the model actually uses.
+- Grad-CAM uses one number, ``α = mean_ij ∂s/∂A_ij`` (the share of the grid where W = 1), and draws
+  ``α·A``: both squares, whatever the model ignores.
+- HiResCAM draws ``∂s/∂A ⊙ A = W ⊙ A``: exactly the parts of the squares the score uses. With no zero
+  region W is constant, the gradient is the same everywhere and the two maps coincide.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 
 import numpy as np
@@ -23,24 +26,43 @@ from cam_methods.render import overlay
 from model_zoo import Backbone, Preprocess
 
 SIDE = 8
+HALF = SIDE // 2
 SCALE = 24  # each grid cell drawn as SCALE×SCALE pixels
-LABELS = ("left", "right")
-EXPLANATION = (
-    "The model's weight for class \u201cleft\u201d is zero on the right half, so the right square adds nothing "
-    "to the score: Grad-CAM averages the gradient over space and still lights it up, while HiResCAM "
-    "multiplies gradient and activation element-wise and shows only the square the model uses."
-)
+LABELS = ("target", "other")
+ZERO_REGIONS = {  # where the class weight W is 0: (rows, columns) of the 8×8 grid
+    "right half": (slice(None), slice(HALF, None)),
+    "left half": (slice(None), slice(None, HALF)),
+    "top half": (slice(None, HALF), slice(None)),
+    "nowhere": None,
+}
+DEFAULT_REGION = "right half"
+WHY = {
+    "right half": "the right square adds nothing to the score, yet Grad-CAM lights it up; HiResCAM shows the left one",
+    "left half": "the left square adds nothing to the score, yet Grad-CAM lights it up; HiResCAM shows the right one",
+    "top half": "only the lower row of each square counts; Grad-CAM draws both squares whole, HiResCAM the lower rows",
+    "nowhere": "every pixel counts equally, the gradient is the same everywhere, and the two maps are the same",
+}
 
 
-def toy_backbone() -> Backbone:
-    """conv 1×1 (mean of R, G, B; layer ``features``) → flatten → linear, with hand-set weights."""
+def class_weights(zero_region: str) -> torch.Tensor:
+    """W (8×8) of class "target": 1, and 0 on ``zero_region``; a ValueError names the regions."""
+    if zero_region not in ZERO_REGIONS:
+        raise ValueError(f"the zero-weight region must be one of {', '.join(ZERO_REGIONS)}, not {zero_region!r}")
+    weights = torch.ones(SIDE, SIDE)
+    if ZERO_REGIONS[zero_region] is not None:
+        weights[ZERO_REGIONS[zero_region]] = 0
+    return weights
+
+
+def toy_backbone(zero_region: str = DEFAULT_REGION) -> Backbone:
+    """conv 1×1 (mean of R, G, B; layer ``features``) → flatten → linear, with hand-set weights: W for
+    "target", and a tenth of 1 − W for "other"."""
+    weights = class_weights(zero_region)
     features = nn.Conv2d(3, 1, kernel_size=1, bias=False)
     head = nn.Linear(SIDE * SIDE, len(LABELS), bias=False)
     with torch.no_grad():
         features.weight.fill_(1 / 3)
-        left = torch.zeros(SIDE, SIDE)
-        left[:, : SIDE // 2] = 1
-        head.weight.copy_(torch.stack([left.flatten(), (1 - left).flatten() * 0.1]))
+        head.weight.copy_(torch.stack([weights.flatten(), (1 - weights).flatten() * 0.1]))
     model = nn.Sequential(OrderedDict(features=features, flatten=nn.Flatten(), head=head))
     return Backbone(
         name="hirescam_toy",
@@ -55,19 +77,41 @@ def toy_backbone() -> Backbone:
 
 
 def toy_input() -> torch.Tensor:
-    """1×3×8×8: a bright 2×2 square on the left half and one on the right half, on black."""
+    """1×3×8×8: a bright 2×2 square on the left half and one on the right half (rows 3–4), on black."""
     x = torch.zeros(1, 3, SIDE, SIDE)
     x[..., 3:5, 1:3] = 1
     x[..., 3:5, 5:7] = 1
     return x
 
 
-def demonstration() -> list[tuple[Image.Image, str]]:
-    """The input, then the Grad-CAM and HiResCAM overlays for class "left", enlarged for display."""
-    result = explain(toy_backbone(), toy_input(), ["gradcam", "hirescam"], target="left", finer_refs=1)
-    picture = np.kron(result.picture, np.ones((SCALE, SCALE, 1), dtype=np.uint8))
-    panels = [(Image.fromarray(picture), "input: a square on each half")]
-    for method_id, name in (("gradcam", "Grad-CAM"), ("hirescam", "HiResCAM")):
-        heatmap = np.kron(result.maps[method_id], np.ones((SCALE, SCALE), dtype=np.float32))
-        panels.append((overlay(picture, heatmap, "jet", 0.6), f"{name} for \u201cleft\u201d"))
-    return panels
+def toy_maps(zero_region: str) -> dict[str, np.ndarray]:
+    """Grad-CAM's and HiResCAM's 8×8 maps (in [0, 1]) of class "target" for this zero region."""
+    result = explain(toy_backbone(zero_region), toy_input(), ["gradcam", "hirescam"], target="target", finer_refs=1)
+    return {method_id: result.maps[method_id] for method_id in ("gradcam", "hirescam")}
+
+
+def enlarge(grid: np.ndarray) -> np.ndarray:
+    """Each cell as SCALE×SCALE pixels."""
+    block = np.ones((SCALE, SCALE) + (1,) * (grid.ndim - 2), dtype=grid.dtype)
+    return np.kron(grid, block)
+
+
+@functools.cache
+def demonstration(zero_region: str = DEFAULT_REGION) -> tuple[tuple[Image.Image, str], ...]:
+    """The input, the class weights W (white 1, black 0), then the Grad-CAM and HiResCAM overlays, enlarged."""
+    picture = enlarge((toy_input()[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8))
+    weights = enlarge((class_weights(zero_region).numpy() * 255).astype(np.uint8))
+    maps = toy_maps(zero_region)
+    return (
+        (Image.fromarray(picture), "input: a square on each half"),
+        (Image.fromarray(weights).convert("RGB"), "class weight W (white 1, black 0)"),
+        (overlay(picture, enlarge(maps["gradcam"]), "jet", 0.6), "Grad-CAM"),
+        (overlay(picture, enlarge(maps["hirescam"]), "jet", 0.6), "HiResCAM"),
+    )
+
+
+def explanation(zero_region: str = DEFAULT_REGION) -> str:
+    """One sentence on what this choice shows."""
+    class_weights(zero_region)  # a ValueError for an unknown region
+    where = "With W = 1 everywhere" if ZERO_REGIONS[zero_region] is None else f"With W = 0 on the {zero_region}"
+    return f"{where}: {WHY[zero_region]}."

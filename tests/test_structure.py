@@ -11,7 +11,7 @@ import pytest
 from cam_methods import explain
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = ("cam_methods", "model_zoo", "studio")
+FOLDERS = ("cam_methods", "cam_methods/evaluate", "model_zoo", "studio")
 MAX_FILE_LINES = 250
 MAX_FUNCTION_LINES = 60
 

@@ -58,3 +58,19 @@ def toy_backbone(model: nn.Module, cam: bool) -> Backbone:
 def positive_input(seed: int = 0) -> torch.Tensor:
     generator = torch.Generator().manual_seed(seed)
     return torch.rand(1, 3, SIZE, SIZE, generator=generator)
+
+
+def raw_score_backbone(model: nn.Module, size: int, layer: str, labels: tuple[str, ...]) -> Backbone:
+    """A Backbone whose score is the model's raw output (no softmax), so a score can be computed by hand;
+    identity preprocessing on size×size inputs."""
+    return Backbone(
+        name=type(model).__name__,
+        display_name=type(model).__name__,
+        family="cnn",
+        model=model,
+        preprocess=Preprocess(crop=(size, size), resize=None, mean=(0, 0, 0), std=(1, 1, 1)),
+        layers=(layer,),
+        default_layer=layer,
+        labels=labels,
+        score_outputs=lambda output, keys: output[:, list(keys)],
+    )

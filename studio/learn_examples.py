@@ -1,0 +1,88 @@
+"""What the Learn tab computes with a real model: the anatomy of the bundled example at a chosen layer, the
+anatomy of a visitor's own Explain results, and the "switch the target" demonstration.
+
+The bundled example's results are computed once per layer (on the first visitor's request, in the app's
+one-model-call-at-a-time group) and kept: every later visitor gets them without a model call. A visitor's own
+anatomy reuses the A and G their last Explain run captured, so it needs no model call at all.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from cam_methods import Explanation, explain
+from cam_methods.gradient import gradcam
+from model_zoo import DEFAULT_BACKBONE, load_backbone
+
+from . import anatomy, anatomy_figures
+from .anatomy_figures import final_overlay
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+EXAMPLE = ASSETS / "chelsea.png"
+EXAMPLE_LAYER = "blocks.5"  # where Grad-CAM and HiResCAM part on the bundled model (at bn2 they coincide)
+PAIR = (ASSETS / "chelsea.png", ASSETS / "coffee.png")
+PAIR_SIDE = 224
+BACKGROUND = (124, 116, 104)  # about the ImageNet mean colour
+SWITCH_TARGETS = 5
+NO_RESULTS = "Press Explain on the Explain tab first; the anatomy then takes its image, backbone, layer and target."
+
+
+def figures(dissected: anatomy.Anatomy) -> tuple[Image.Image, Image.Image, str]:
+    """The bar chart, the sums figure and a caption saying what was taken apart (and when the maps coincide)."""
+    caption = f"**Taken apart:** {dissected.title}."
+    if dissected.coincide:
+        caption += (
+            " At this layer Grad-CAM and HiResCAM give the same map: it feeds global average pooling and a linear "
+            "head, so G_k is the same at every position and G_k⊙A_k = α_k·A_k. An earlier layer shows them part "
+            "(the layer menu here for the bundled example; Advanced → Layer on the Explain tab for yours)."
+        )
+    return anatomy_figures.weights_figure(dissected), anatomy_figures.sum_figure(dissected), caption
+
+
+@functools.lru_cache(maxsize=16)
+def example_anatomy(layer: str) -> tuple[Image.Image, Image.Image, str]:
+    """The bundled example's anatomy at ``layer`` of the bundled backbone, top-1 class (cached per layer)."""
+    backbone = load_backbone(DEFAULT_BACKBONE)
+    return figures(anatomy.of_explanation(explain(backbone, EXAMPLE, ["gradcam", "hirescam"], layer=layer)))
+
+
+def own_anatomy(explanation: Explanation | None) -> tuple[Image.Image, Image.Image, str]:
+    """The anatomy of a visitor's latest Explain results (their image, backbone, layer and target)."""
+    if explanation is None:
+        raise ValueError(NO_RESULTS)
+    return figures(anatomy.of_explanation(explanation))
+
+
+def two_objects() -> Image.Image:
+    """The bundled cat (left) and espresso (right) photos side by side on a square canvas."""
+    canvas = Image.new("RGB", (2 * PAIR_SIDE, 2 * PAIR_SIDE), BACKGROUND)
+    for column, path in enumerate(PAIR):
+        with Image.open(path) as photo:
+            tile = ImageOps.fit(photo.convert("RGB"), (PAIR_SIDE, PAIR_SIDE))
+        canvas.paste(tile, (column * PAIR_SIDE, PAIR_SIDE // 2))
+    return canvas
+
+
+@functools.cache
+def switch_maps() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The two-object image as the model saw it, and Grad-CAM before ReLU (on the layer grid) for each of its
+    top-5 classes, all from one capture (one forward pass, one short backward per class), keyed
+    "label (probability)" in rank order."""
+    explanation = explain(load_backbone(DEFAULT_BACKBONE), two_objects(), ["gradcam"], finer_refs=SWITCH_TARGETS - 1)
+    A, keys, gradients = explanation.evidence.activations, explanation.evidence.keys, explanation.evidence.gradients
+    maps = {
+        f"{explanation.label(key)} ({float(explanation.probs[key]):.0%})": gradcam(A, gradient).numpy()
+        for key, gradient in zip(keys, gradients, strict=True)
+    }
+    return np.asarray(explanation.backbone.preprocess.denormalise(explanation.input_tensor)), maps
+
+
+@functools.cache
+def switch_targets() -> dict[str, Image.Image]:
+    """The switch demonstration's overlays, drawn as the Explain tab draws maps, keyed as :func:`switch_maps`."""
+    picture, maps = switch_maps()
+    return {label: final_overlay(picture, grid_map) for label, grid_map in maps.items()}
