@@ -12,90 +12,37 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from cam_methods.finer import DEFAULT_GAMMA, DEFAULT_REFERENCES
-from cam_methods.render import COLORMAPS
-from model_zoo import DEFAULT_BACKBONE, Backbone, load_backbone
-from studio import any_model, compare_panel, display_handlers, faithfulness_panel, handlers, layers_tab, learn
-from studio.choices import MAX_GAMMA, PRESETS, TOP1, backbone_choices, default_methods, method_choices, target_choices
+from model_zoo import DEFAULT_BACKBONE, load_backbone
+from studio import (
+    any_model,
+    compare_panel,
+    display_handlers,
+    faithfulness_panel,
+    handlers,
+    layers_tab,
+    learn,
+    open_link,
+    score_handler,
+)
 from studio.fair_use import admit
+from studio.input_panel import input_column
 from studio.legend import legend
-from studio.limits import GAMMA_STEP, MAX_UPLOAD, QUEUE_SIZE
+from studio.limits import MAX_UPLOAD, QUEUE_SIZE
 from studio.memory import limit_malloc_arenas
 from studio.pacing import DisplayPacing
 from studio.request_limit import RequestSizeLimit
+from studio.results_panel import results_column
 from studio.sanity_tab import sanity_tab
 
-ASSETS = Path(__file__).resolve().parent / "assets"
-EXAMPLES = [str(ASSETS / n) for n in ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "grace_hopper.jpg")]
+CANVAS_CSS = Path(__file__).resolve().parent / "studio" / "canvas.css"
 CACHE_SWEEP = (900, 3600)  # Gradio deletes cached uploads older than an hour, every 15 minutes
 MODEL_CALLS = "model"  # every event that runs a model shares this concurrency group: one model call at a time
-IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".bmp"]
 PRIVATE = {"api_visibility": "private"}
-
-
-def input_column(default: Backbone) -> SimpleNamespace:
-    """The image, backbone, methods, target / prompts and the Explain, Stop and Score buttons."""
-    ui = SimpleNamespace()
-    ui.image = gr.File(
-        label="Image (PNG, JPEG, WebP, GIF, TIFF, BMP)", file_types=IMAGE_TYPES, type="filepath", elem_id="image_input"
-    )
-    with gr.Row():
-        ui.run = gr.Button("Explain", variant="primary", elem_id="run")
-        ui.stop = gr.Button("Stop", variant="secondary", size="sm", elem_id="stop")
-    ui.preview = gr.Image(label="Validated image", interactive=False, height=240, visible=False, elem_id="preview")
-    gr.Examples(EXAMPLES, inputs=ui.image, label="Examples", elem_id="examples")
-    ui.backbone = gr.Dropdown(backbone_choices(), value=DEFAULT_BACKBONE, label="Backbone", elem_id="backbone")
-    ui.preset = gr.Radio(list(PRESETS), label="Method presets", elem_id="presets")
-    ui.model_id = any_model.model_id_box()
-    ui.methods = gr.CheckboxGroup(method_choices(), value=default_methods(), label="Methods", elem_id="methods")
-    ui.preset.input(PRESETS.get, ui.preset, ui.methods, queue=False, api_visibility="private")
-    ui.target = gr.Dropdown(
-        target_choices(default, []),
-        value=TOP1,
-        label="Target class (type to search)",
-        filterable=True,
-        allow_custom_value=True,
-        elem_id="target",
-    )
-    ui.prompts = gr.Textbox(label="Prompts (separate several with ;)", visible=False, elem_id="prompts")
-    ui.compare_prompts = gr.Textbox(
-        label="Compare against (Finer-CAM references, separate with ;)", visible=False, elem_id="compare_prompts"
-    )
-    ui.score = gr.Button("Score faithfulness", elem_id="score")  # about 50 forward passes per map
-    return ui
-
-
-def results_column(ui: SimpleNamespace, default: Backbone) -> None:
-    """The top-5, the gallery and summary, the Finer-CAM controls and the advanced display options."""
-    ui.top5 = gr.Label(num_top_classes=5, label="Top-5 predictions", elem_id="top5")
-    ui.status = gr.Markdown(elem_id="status")
-    ui.gallery = gr.Gallery(label="Explanations", columns=4, height="auto", object_fit="contain", elem_id="gallery")
-    ui.legend = gr.HTML(legend("jet", False), elem_id="legend")
-    ui.summary = gr.Markdown(elem_id="summary")
-    ui.earlier = gr.Button("Show at an earlier layer", size="sm", elem_id="earlier")
-    ui.gamma = gr.Slider(
-        0,
-        MAX_GAMMA,
-        value=DEFAULT_GAMMA,
-        step=GAMMA_STEP,
-        label="Finer-CAM comparison strength γ",
-        elem_id="finer_gamma",
-    )
-    ui.refs = gr.Slider(
-        1, 10, value=DEFAULT_REFERENCES, step=1, label="Finer-CAM reference classes", elem_id="finer_refs"
-    )
-    with gr.Accordion("Advanced", open=False):
-        ui.layer = gr.Dropdown(
-            list(default.layers), value=default.default_layer, label="Layer", elem_id="layer", allow_custom_value=True
-        )
-        ui.cmap = gr.Dropdown(list(COLORMAPS), value="jet", label="Colormap", elem_id="cmap")
-        ui.opacity = gr.Slider(0, 1, value=0.5, step=0.05, label="Overlay opacity", elem_id="opacity")
-        ui.signed = gr.Checkbox(False, label="Raw map (no ReLU, diverging colormap)", elem_id="signed")
 
 
 def evidence_panels(ui: SimpleNamespace) -> None:
     """The Faithfulness table and curves, the compare slider and the Download button."""
-    with gr.Accordion("Faithfulness", open=True):
+    with gr.Accordion("Faithfulness", open=True, visible=False, elem_id="faithfulness") as ui.faithfulness:
         ui.table = gr.Dataframe(
             headers=faithfulness_panel.HEADERS,
             label="Scored maps (press “Score faithfulness”)",
@@ -150,15 +97,19 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
     ui.earlier.click(handlers.on_earlier_layer, [ui.backbone, ui.layer], ui.layer, queue=False, **PRIVATE).then(
         **run, **PRIVATE
     )
-    run_event.success(lambda: ([], None), None, [ui.table, ui.curves], show_progress="hidden", **PRIVATE)
+    unscored = [ui.table, ui.curves, ui.faithfulness]  # the panel stays hidden until "Score faithfulness"
+    run_event.success(
+        lambda: ([], None, gr.Accordion(visible=False)), None, unscored, show_progress="hidden", **PRIVATE
+    )
     score_event = ui.score.click(
-        handlers.on_metrics,
+        score_handler.on_metrics,
         [ui.cmap, ui.opacity, ui.signed],
         [ui.gallery, ui.table, ui.curves],
         api_name="metrics",
-        validator=admit(handlers.on_metrics),
+        validator=admit(score_handler.on_metrics),
         **model,
     )
+    score_event.success(display_handlers.reveal, None, ui.faithfulness, queue=False, **PRIVATE)
     ui.stop.click(handlers.on_stop, None, None, cancels=[score_event], queue=False, **PRIVATE)
 
 
@@ -199,6 +150,19 @@ def wire_display(ui: SimpleNamespace) -> None:
     download_event.success(None, ui.download_file, None, js=display_handlers.SAVE_FILE, queue=False, **PRIVATE)
 
 
+def wire_share_link(ui: SimpleNamespace, demo: gr.Blocks) -> None:
+    """ "Copy share link" writes the view's URL; opening one sets the controls and explains (a model call)."""
+    view = [ui.image, ui.backbone, ui.methods, ui.target, ui.layer, ui.gamma]
+    share_event = ui.share.click(open_link.on_share, view, ui.share_url, concurrency_id="display", **PRIVATE)
+    share_event.success(None, ui.share_url, ui.share_url, js=open_link.COPY_JS, queue=False, **PRIVATE)
+    controls = [ui.backbone, ui.layer, ui.bases, ui.finer, ui.methods, ui.gamma, ui.target, *ui.prompt_boxes]
+    maps = [ui.gallery, ui.top5, ui.summary, ui.first, ui.second, ui.compare]
+    outputs = [ui.image, *controls, ui.preview, *maps]
+    query = gr.Textbox(visible="hidden", elem_id="link_query")  # the URL's query, copied there by the browser
+    demo.load(None, None, query, js=open_link.READ_QUERY_JS, queue=False, **PRIVATE)
+    query.change(open_link.on_open, query, outputs, concurrency_id=MODEL_CALLS, show_progress_on=[ui.status], **PRIVATE)
+
+
 def build() -> gr.Blocks:
     """The whole app as a Blocks object (tests launch it in-process)."""
     default = load_backbone(DEFAULT_BACKBONE)
@@ -216,6 +180,7 @@ def build() -> gr.Blocks:
         sanity_tab(ui, MODEL_CALLS)
         wire_model_calls(ui)
         wire_display(ui)
+        wire_share_link(ui, demo)
         demo.unload(handlers.on_unload)
     return demo
 
@@ -230,7 +195,7 @@ def serve(**launch_options: Any) -> gr.Blocks:
     demo = build()
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
         show_error=True,
-        css_paths=[ASSETS.parent / "studio" / "canvas.css"],
+        css_paths=[CANVAS_CSS],
         max_file_size=MAX_UPLOAD,
         ssr_mode=False,
         app_kwargs={"middleware": [Middleware(RequestSizeLimit), Middleware(DisplayPacing)]},  # outer first

@@ -83,13 +83,24 @@ def outline(unseen: np.ndarray) -> np.ndarray:
 
 
 def map_overlay(
-    explanation: Explanation, method_id: str, cmap: str = "jet", opacity: float = 0.5, signed: bool = False
+    explanation: Explanation,
+    method_id: str,
+    cmap: str = "jet",
+    opacity: float = 0.5,
+    signed: bool = False,
+    max_side: int | None = None,
 ) -> Image.Image:
     """One map of ``explanation`` on the uploaded picture, as the app's gallery, its compare slider and the
     export draw it: :meth:`~cam_methods.explanation.Explanation.to_image` through :func:`overlay` (a signed map
-    in the diverging colormap, with zero at mid-scale; the part the model did not see greyed)."""
-    heatmap = explanation.to_image(method_id, signed=signed)
-    return overlay(explanation.picture, heatmap, DIVERGING_COLORMAP if signed else cmap, opacity, signed)
+    in the diverging colormap, with zero at mid-scale; the part the model did not see greyed). ``max_side``
+    shrinks picture and map first to at most that many pixels a side (fewer pixels to colour, blend and encode)."""
+    picture, heatmap = explanation.picture, explanation.to_image(method_id, signed=signed)
+    if max_side is not None and max(picture.size) > max_side:
+        scale = max_side / max(picture.size)
+        size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+        shrunk = Image.fromarray(heatmap.astype(np.float32), mode="F").resize(size, Image.Resampling.BILINEAR)
+        picture, heatmap = picture.resize(size, Image.Resampling.BILINEAR), np.asarray(shrunk)
+    return overlay(picture, heatmap, DIVERGING_COLORMAP if signed else cmap, opacity, signed)
 
 
 def grid_figure(

@@ -15,11 +15,12 @@ from model_zoo import BACKBONES, Backbone
 from .limits import GAMMA_STEP
 
 FAMILY_TITLES = {"cnn": "CNN", "vit": "ViT", "clip": "CLIP"}
-DEFAULT_METHODS = ("gradcam", "hirescam", "finer-gradcam", "abscam1")  # all from the one shared capture
+DEFAULT_METHODS = ("gradcam", "finer-gradcam", "layercam", "finer-layercam")  # all from the one shared capture
 TOP1 = "top1"
 MAX_PROMPTS = 8
 MAX_PROMPT_CHARS = 200
 MAX_GAMMA = 2.0  # the slider's range; the engine allows more
+DEFAULT_DISPLAY = ("jet", 0.5, False)  # colormap, overlay opacity, raw (signed) map
 
 
 def backbone_label(name: str) -> str:
@@ -47,8 +48,8 @@ def method_choices() -> list[tuple[str, str]]:
 
 
 def default_methods() -> list[str]:
-    """Grad-CAM, HiResCAM, Finer-Grad-CAM and Abs-CAM phase 1: the first run is fast (no extra model passes);
-    the full, slow Abs-CAM is one tick away."""
+    """Grad-CAM and Layer-CAM with their Finer-CAM variants: the first run is fast (no extra model passes), and
+    the four maps differ at the bundled model's default layer (HiResCAM equals Grad-CAM there)."""
     return [method_id for method_id in DEFAULT_METHODS if method_id in METHODS]
 
 

@@ -81,6 +81,11 @@ def reveal() -> dict:
     return gr.update(visible=True)
 
 
+def unscored() -> tuple:
+    """A new run's Faithfulness panel: empty, and hidden until "Score faithfulness" is pressed."""
+    return [], None, gr.update(visible=False)
+
+
 SAVE_FILE = """(file) => { if (!file || !file.url) return;
   const link = Object.assign(document.createElement('a'), {href: file.url, download: file.orig_name || ''});
   document.body.appendChild(link); link.click(); link.remove(); }"""

@@ -1,19 +1,18 @@
-"""The app's model-calling event handlers: a new backbone or image (validated once, top-5), Explain, and
-Score faithfulness. Each finds its visitor's :class:`~studio.session.Session` from the request, and every
-failure becomes one sentence (:func:`~studio.errors.friendly_errors`). Display events are in
-:mod:`.display_handlers`."""
+"""The app's model-calling event handlers: a new backbone or image (validated once, top-5), Explain and its
+quick re-runs, Stop (Score faithfulness is in :mod:`.score_handler`). Each finds its visitor's
+:class:`~studio.session.Session` from the request, and every failure becomes one sentence
+(:func:`~studio.errors.friendly_errors`). Display events are in :mod:`.display_handlers`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 
-from cam_methods import METHODS, explain, load_image, predict, score_maps, top_classes
+from cam_methods import METHODS, explain, load_image, predict, top_classes
 from cam_methods.images import DISPLAY_SIDE
 
-from . import faithfulness_panel, views
+from . import views
 from .any_model import load_backbone
 from .choices import TOP1, check_display, class_probabilities, parse_gamma, parse_prompts, parse_target, target_choices
 from .errors import friendly_errors
@@ -32,11 +31,14 @@ def visitor(request: gr.Request | None) -> Session:
 
 @friendly_errors
 def on_backbone(
-    name: str, request: gr.Request | None = None
+    name: str,
+    request: gr.Request | None = None,
+    progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008  (a Hub download's tqdm bars, on the page)
 ) -> tuple[gr.Dropdown, gr.Dropdown, gr.Textbox, gr.Textbox]:
-    """Load the chosen backbone; return its layer choices, its target choices and the prompt boxes' visibility.
-    An unavailable one raises its sentence, and :func:`on_backbone_refused` puts the previous one back; that
-    change, to the backbone of the maps on the page, changes nothing."""
+    """Load the chosen backbone (a Hub download shows its progress bars on the page); return its layer choices,
+    its target choices and the prompt boxes' visibility. An unavailable one raises its sentence, and
+    :func:`on_backbone_refused` puts the previous one back; that change, to the backbone of the maps on the page,
+    changes nothing."""
     session = visitor(request)
     if session.shows_backbone(name):
         return gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -74,6 +76,8 @@ def on_image(image_path: str | None, backbone_name: str, request: gr.Request) ->
     preview it and show the top-5 predictions, which the target selector lists first. A refused upload leaves
     the previous image's results on the page."""
     session = visitor(request)
+    if session.is_echo(image_path):  # the share link's image, explained already
+        return tuple(gr.skip() for _ in range(3 + len(CLEARED)))
     if not image_path:
         session.drop_results()
         with session.lock:
@@ -189,44 +193,6 @@ def shown_run(session: Session, backbone: Any, display: views.Display) -> tuple:
             gr.Dropdown(choices=choices, value=second),
             views.compare_pair(session, tiles, first, second, display),
         )
-
-
-@friendly_errors
-def on_metrics(
-    cmap: str,
-    opacity: float,
-    signed: bool,
-    request: gr.Request,
-    progress: gr.Progress = gr.Progress(),  # noqa: B008  (Gradio injects progress through this default)
-) -> tuple:
-    """Score every map's faithfulness (batched masked forward passes) and show the numbers in the captions,
-    the table and the curves."""
-    display = check_display(cmap, opacity, signed)
-    session = visitor(request)
-    with session.lock:
-        run, tiles, stop = session.shown, tiles_of(session.explanation), session.stop
-    if not tiles:
-        raise ValueError(session.note or "run an explanation first, then score it")
-    stop.clear()
-    gone = client_gone()
-    parts = list({id(tile.explanation): tile.explanation for tile in tiles}.values())  # one per CLIP prompt
-    cancel = lambda: stop.is_set() or gone()  # noqa: E731
-    for number, part in enumerate(parts):
-        score_maps(part, progress=overall_progress(progress, number, len(parts)), cancel=cancel)
-    with session.lock:
-        if session.shown != run or not session.current(run):
-            return gr.skip(), gr.skip(), gr.skip()
-        tiles = tiles_of(session.explanation)
-        return (
-            views.gallery(session, tiles, display),
-            faithfulness_panel.table_rows(tiles),
-            faithfulness_panel.curves_figure(tiles),
-        )
-
-
-def overall_progress(progress: gr.Progress, number: int, count: int) -> Callable[[float, str], None]:
-    """Progress of part ``number`` of ``count`` (one per CLIP prompt) as a fraction of the whole."""
-    return lambda fraction, message: progress((number + fraction) / count, desc=message)
 
 
 def on_earlier_layer(backbone_name: str, layer: str | None) -> str:

@@ -47,6 +47,7 @@ class Session:
     stop: threading.Event = field(default_factory=threading.Event)
     last_used: float = field(default_factory=time.monotonic)
     note: str = ""
+    echo: str | None = None
 
     def begin_run(self) -> tuple[int, threading.Event]:
         """Number a new Explain run and give it a fresh stop flag; the previous run is asked to stop."""
@@ -74,6 +75,17 @@ class Session:
         """Whether the session's results were computed with backbone ``name``."""
         with self.lock:
             return self.explanation is not None and self.explanation.backbone.name == name
+
+    def expect_echo(self, image_path: str) -> None:
+        """The server just put ``image_path`` on the page (a share link): its change event is an echo."""
+        with self.lock:
+            self.echo = image_path
+
+    def is_echo(self, image_path: str | None) -> bool:
+        """Whether a change to ``image_path`` is the echo of :meth:`expect_echo` (true once)."""
+        with self.lock:
+            echo, self.echo = self.echo, None
+            return echo is not None and echo == image_path and self.explanation is not None
 
     def current(self, run: int) -> bool:
         """Whether results of ``run`` may still be shown (no later run has begun)."""

@@ -7,9 +7,14 @@ it is the method id. Handlers compute the tiles once per event and pass them on.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 
 from cam_methods import METHODS, Explanation, cached_faithfulness
+
+_DIAGNOSES: dict[int, dict[str, str | None]] = {}  # id of a raw map → {method id: diagnosis}, while it lives
+_DIAGNOSES_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ def caption(tile: Tile) -> str:
     info = METHODS[tile.method_id]
     reuses = f" · reuses {METHODS[info.base].name}'s passes" if info.base and METHODS[info.base].slow else ""
     text = f"{tile_label(tile)}{reuses} · {tile.explanation.timings[tile.method_id] * 1000:.1f} ms"
-    why = tile.explanation.diagnosis(tile.method_id)
+    why = diagnosis(tile)
     if why:
         text = f"{text} · ⚠ {why}"
     scores = cached_faithfulness(tile.explanation, tile.method_id)
@@ -78,6 +83,24 @@ def caption(tile: Tile) -> str:
     return (
         f"{text} · del {scores.deletion_auc:.3f}↓ · ins {scores.insertion_auc:.3f}↑ · RD@5% {scores.relative_drop:.3f}↑"
     )
+
+
+def diagnosis(tile: Tile) -> str | None:
+    """The map's diagnosis (:meth:`~cam_methods.Explanation.diagnosis`), computed once per map: a slider move
+    makes new Finer maps, and every other map, shared by the new Explanation, keeps its diagnosis (which was
+    most of a move's time on the server)."""
+    raw = tile.explanation.raw_maps[tile.method_id]
+    with _DIAGNOSES_LOCK:
+        if id(raw) not in _DIAGNOSES:
+            _DIAGNOSES[id(raw)] = {}
+            weakref.finalize(raw, _DIAGNOSES.pop, id(raw), None)  # a tensor compares by value, so key by id
+        known = _DIAGNOSES[id(raw)]
+        if tile.method_id in known:
+            return known[tile.method_id]
+    why = tile.explanation.diagnosis(tile.method_id)
+    with _DIAGNOSES_LOCK:
+        known[tile.method_id] = why
+    return why
 
 
 def tile_choices(tiles: list[Tile]) -> list[tuple[str, str]]:

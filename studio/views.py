@@ -16,6 +16,7 @@ from .session import Session
 from .tiles import Tile, caption, tile_label
 
 Display = tuple[str, float, bool]  # colormap, opacity, signed
+TILE_SIDE = 640  # pixels, an overlay's longest side: a tile is at most ~330 CSS pixels wide (sharp on a 2× screen)
 
 
 def overlay_file(session: Session, tile: Tile, display: Display) -> str:
@@ -23,7 +24,7 @@ def overlay_file(session: Session, tile: Tile, display: Display) -> str:
     cmap, opacity, signed = display
 
     def draw() -> Image.Image:
-        return map_overlay(tile.explanation, tile.method_id, cmap, opacity, signed)
+        return map_overlay(tile.explanation, tile.method_id, cmap, opacity, signed, max_side=TILE_SIDE)
 
     key = (session.shown, tile.key, cmap, round(opacity, 3), signed, tile.gamma)
     return str(session.files.path(key, jpeg(draw), "jpg"))

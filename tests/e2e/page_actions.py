@@ -25,11 +25,15 @@ def upload_and_wait(page, path: str, top1: str = "tiger cat") -> None:
 
 
 def choose_methods(page, names) -> None:
+    """Tick the base methods in ``names``; the Finer-CAM toggle is on when any name is a Finer variant (it adds
+    the variant of every ticked base that has one)."""
     methods = page.locator("#methods")
     for box in methods.get_by_role("checkbox").all():
         box.set_checked(False)
     for name in names:
-        methods.get_by_label(name, exact=True).set_checked(True)
+        if not name.startswith("Finer-"):
+            methods.get_by_label(name, exact=True).set_checked(True)
+    page.locator("#finer_toggle input").set_checked(any(name.startswith("Finer-") for name in names))
 
 
 def gallery_sources(page) -> list[str]:

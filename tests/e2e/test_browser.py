@@ -6,7 +6,7 @@ from app_fixtures import bad_uploads
 from page_actions import TIMEOUT_MS, choose_methods, gallery_sources, upload
 from playwright.sync_api import expect
 
-FOUR = ("Grad-CAM", "Grad-CAM++", "Finer-Grad-CAM", "Layer-CAM")  # four different maps at the default layer
+FOUR = ("Grad-CAM", "Finer-Grad-CAM", "Layer-CAM", "Finer-Layer-CAM")  # four different maps at the default layer
 
 
 def test_four_methods_the_finer_slider_and_the_faithfulness_panel(page, chelsea_path):
@@ -22,7 +22,8 @@ def test_four_methods_the_finer_slider_and_the_faithfulness_panel(page, chelsea_
         "src => document.querySelectorAll('#gallery img')[1]?.src !== src", arg=before[1], timeout=TIMEOUT_MS
     )
     after = gallery_sources(page)
-    assert [b == a for b, a in zip(before, after, strict=True)] == [True, False, True, True]  # Finer after its base
+    assert [b == a for b, a in zip(before, after, strict=True)] == [True, False, True, False]  # Finer after its base
+    assert not page.locator("#faithfulness").is_visible()  # empty until scored
     page.locator("#score").click()
     table = page.locator("#faithfulness_table")
     expect(table).to_contain_text("Finer-Grad-CAM (γ = 1.60)", timeout=TIMEOUT_MS)

@@ -18,10 +18,11 @@ from page_actions import (
     upload_and_wait,
 )
 
-FOUR = ("Grad-CAM", "HiResCAM", "Finer-Grad-CAM", "Layer-CAM")
+FOUR = ("Grad-CAM", "HiResCAM", "Finer-Grad-CAM", "Layer-CAM")  # with the Finer toggle: six maps, four tiles
 TWELVE = (
-    "Grad-CAM", "HiResCAM", "Grad-CAM++", "XGrad-CAM", "Layer-CAM", "Abs-CAM (phase 1)", "Eigen-CAM",
+    "Grad-CAM", "HiResCAM", "Grad-CAM++", "XGrad-CAM", "Layer-CAM", "Abs-CAM (phase 1)",
     "Finer-Grad-CAM", "Finer-HiResCAM", "Finer-Grad-CAM++", "Finer-XGrad-CAM", "Finer-Layer-CAM",
+    "Finer-Abs-CAM (phase 1)",
 )  # fmt: skip
 GRID = """() => {
   const wrap = document.querySelector('#gallery .grid-wrap');
@@ -55,13 +56,14 @@ def desktop(browser, app_url):
 def test_phone_grid_has_one_or_two_columns_whole_captions_and_no_sideways_scroll(phone, chelsea_path):
     upload_and_wait(phone, chelsea_path)
     choose_methods(phone, FOUR)
-    explain_and_wait(phone, 3)  # at the default layer bn2, Grad-CAM and HiResCAM are one map
+    explain_and_wait(phone, 4)  # at the default layer bn2, Grad-CAM and HiResCAM are one map, and their Finer maps
     grid = phone.evaluate(GRID)
     assert grid["pageOverflow"] <= 0 and grid["innerScroll"] <= 1
     assert grid["columns"] in (1, 2) and grid["narrowest"] >= 150  # of 390 px
     assert grid["cutCaptions"] == 0
     texts = captions(phone)
-    assert [text.split(" · ")[0] for text in texts] == ["Grad-CAM = HiResCAM", "Finer-Grad-CAM", "Layer-CAM"]
+    names = [text.split(" · ")[0] for text in texts]
+    assert names == ["Grad-CAM = HiResCAM", "Finer-Grad-CAM = Finer-HiResCAM", "Layer-CAM", "Finer-Layer-CAM"]
     assert "identical maps" in texts[0] and all(text.endswith(" ms") for text in texts)
 
 
@@ -175,3 +177,12 @@ def test_a_preset_ticks_its_methods(desktop):
     assert not any(
         box.is_checked() for box in boxes.all() if "slow" in box.evaluate("b => b.closest('label').innerText")
     )
+    assert desktop.locator("#finer_toggle input").is_checked()  # the preset has Finer-CAM variants
+
+
+def test_an_example_thumbnail_loads_its_image_from_one_short_row(phone):
+    strip = phone.locator("#examples")
+    assert strip.bounding_box()["height"] <= 120 and phone.locator("#examples img").count() == 5
+    phone.locator("#examples img").first.click()
+    phone.locator("#top5").get_by_text("tiger cat").first.wait_for(timeout=TIMEOUT_MS)
+    assert phone.locator("#image_input").get_by_text("chelsea").first.is_visible()
