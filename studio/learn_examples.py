@@ -26,7 +26,6 @@ EXAMPLE = ASSETS / "chelsea.png"
 EXAMPLE_LAYER = "blocks.5"  # where Grad-CAM and HiResCAM part on the bundled model (at bn2 they coincide)
 PAIR = (ASSETS / "chelsea.png", ASSETS / "coffee.png")
 PAIR_SIDE = 224
-BACKGROUND = (124, 116, 104)  # about the ImageNet mean colour
 SWITCH_TARGETS = 5
 NO_RESULTS = "Press Explain on the Explain tab first; the anatomy then takes its image, backbone, layer and target."
 
@@ -58,12 +57,13 @@ def own_anatomy(explanation: Explanation | None) -> tuple[Image.Image, Image.Ima
 
 
 def two_objects() -> Image.Image:
-    """The bundled cat (left) and espresso (right) photos side by side on a square canvas."""
-    canvas = Image.new("RGB", (2 * PAIR_SIDE, 2 * PAIR_SIDE), BACKGROUND)
+    """The bundled cat (left) and espresso (right) photos side by side, a 2:1 picture that the bundled model
+    sees whole (each photo at its native 224 px)."""
+    canvas = Image.new("RGB", (2 * PAIR_SIDE, PAIR_SIDE))
     for column, path in enumerate(PAIR):
         with Image.open(path) as photo:
             tile = ImageOps.fit(photo.convert("RGB"), (PAIR_SIDE, PAIR_SIDE))
-        canvas.paste(tile, (column * PAIR_SIDE, PAIR_SIDE // 2))
+        canvas.paste(tile, (column * PAIR_SIDE, 0))
     return canvas
 
 
@@ -72,7 +72,9 @@ def switch_maps() -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The two-object image as the model saw it, and Grad-CAM before ReLU (on the layer grid) for each of its
     top-5 classes, all from one capture (one forward pass, one short backward per class), keyed
     "label (probability)" in rank order."""
-    explanation = explain(load_backbone(DEFAULT_BACKBONE), two_objects(), ["gradcam"], finer_refs=SWITCH_TARGETS - 1)
+    # a Finer method makes the capture back-propagate every reference class too, not the target alone
+    methods = ["gradcam", "finer-gradcam"]
+    explanation = explain(load_backbone(DEFAULT_BACKBONE), two_objects(), methods, finer_refs=SWITCH_TARGETS - 1)
     A, keys, gradients = explanation.evidence.activations, explanation.evidence.keys, explanation.evidence.gradients
     maps = {
         f"{explanation.label(key)} ({float(explanation.probs[key]):.0%})": gradcam(A, gradient).numpy()

@@ -36,7 +36,9 @@ def test_folding_keeps_the_function_and_skips_a_tapped_convolution():
 
 def test_bundled_maps_equal_the_unfolded_models_at_bn2_and_an_inner_block(lite0, chelsea_path):
     spec = EFFICIENTNET_LITE0
-    unfolded = timm_backbone(spec.arch, spec.display_name, "cnn", efficientnet_lite0(), spec.layers, cam_layer="bn2")
+    unfolded = timm_backbone(
+        spec.arch, spec.display_name, "cnn", efficientnet_lite0(), spec.layers, cam_layer="bn2", framing="whole"
+    )  # framed like the served Lite0 (TimmCNN.backbone), so both see the same input
     assert any(isinstance(m, nn.BatchNorm2d) for m in unfolded.model.modules())
     assert not any(isinstance(m, nn.BatchNorm2d) for m in lite0.model.modules())
     assert isinstance(unfolded, Backbone)
