@@ -14,9 +14,11 @@ right: symmetric and positive definite whenever every hole touches a kept pixel,
 removed pixel after one step). CG fixes the fill near a hole's edge within a few steps but needs about as many
 steps as the hole is wide to carry information to its middle, so it starts from the same problem solved at
 half the size (recursively, down to ``COARSEST`` px; a cascadic multigrid), which costs a third more steps
-in all and carries the fill across wide holes. Then Gaussian noise of std ``noise`` (in the
-normalised input space) is added to the imputed pixels, with a fixed seed, so the hole's shape cannot be read
-from an unnaturally smooth fill.
+in all and carries the fill across wide holes. :func:`road_scores` imputes all its inputs (every map, curve and
+fraction) as one batch: each image plane keeps its own CG step sizes (the sums run over that plane's pixels
+only), so the batch gives every image its one-at-a-time solution, in far fewer, larger convolutions. Then
+Gaussian noise of std ``noise`` (in the normalised input space) is added to the imputed pixels, with a fixed
+seed, so the hole's shape cannot be read from an unnaturally smooth fill.
 
 Curves, at the removal fractions ``fractions`` p (default 10, 30, 50, 70, 90 %):
 - MoRF (most relevant first): impute the top ``round(p·H·W)`` pixels of the map. Lower is better.
@@ -36,11 +38,13 @@ import torch.nn.functional as F
 
 from model_zoo import Backbone
 
-from .scoring import check_cancel, report, score_inputs
+from .scoring import check_cancel, report, scorer_for
 
 Tensor = torch.Tensor
 NOISE_SEED = 0
 COARSEST = 16
+IMPUTE_BATCH = 64  # inputs per batched solve: its CG holds about 10 copies of them
+IMPUTE_SHARE = 0.5  # of ROAD's progress bar
 
 
 @dataclass(frozen=True)
@@ -150,30 +154,37 @@ def road_scores(
     ranks: Sequence[Tensor],
     keys: Sequence[Hashable],
     settings: RoadSettings | None = None,
-    batch_size: int = 2,
+    batch_size: int | None = None,
     progress: Callable[[float, str], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> list[RoadScores]:
     """MoRF and LeRF curves of the target ``keys[0]`` for each pixel ranking (0 = most relevant; see
-    :func:`.metrics.pixel_ranks`); the imputed inputs are built and scored ``batch_size`` at a time. Every map
-    gets the same noise at the same (curve, fraction), so maps differ by their ranking only."""
+    :func:`.metrics.pixel_ranks`). Every (ranking, curve, fraction) input is imputed in one batched solve (at
+    most ``IMPUTE_BATCH`` inputs per solve), then all are scored in one scorer call, ``batch_size`` at a time
+    (None: the scorer's plan). Every map gets the same noise at the same (curve, fraction), so maps differ by
+    their ranking only."""
     settings = settings or RoadSettings()
     pixels = input_tensor.shape[-2] * input_tensor.shape[-1]
     counts = [round(p * pixels) for p in settings.fractions]
     probes = [(row, count, most) for row in range(len(ranks)) for most in (True, False) for count in counts]
     seeds = [NOISE_SEED + step for _ in ranks for step in range(2 * len(counts))]
-    scores = []
-    for start in range(0, len(probes), batch_size):
+    imputed = []
+    for start in range(0, len(probes), IMPUTE_BATCH):
         check_cancel(cancel)
-        chunk = probes[start : start + batch_size]
+        chunk = probes[start : start + IMPUTE_BATCH]
         removed = torch.stack(
             [ranks[row] < count if most else ranks[row] >= pixels - count for row, count, most in chunk]
         ).view(len(chunk), 1, *input_tensor.shape[-2:])
         x = input_tensor.expand(len(chunk), -1, -1, -1)
-        seeded = seeds[start : start + batch_size]
-        inputs = noisy_linear_impute(x, removed.to(x.device), settings.noise, settings.iterations, seeded)
-        scores.append(score_inputs(backbone, inputs, keys[:1], batch_size=len(chunk), cancel=cancel)[:, 0])
-        report(progress, (start + len(chunk)) / len(probes), f"ROAD: {start + len(chunk)}/{len(probes)} inputs")
-    curves = torch.cat(scores).double().view(len(ranks), 2, len(counts)).cpu().numpy()
+        seeded = seeds[start : start + IMPUTE_BATCH]
+        imputed.append(noisy_linear_impute(x, removed.to(x.device), settings.noise, settings.iterations, seeded))
+        done = start + len(chunk)
+        report(progress, IMPUTE_SHARE * done / len(probes), f"ROAD: imputed {done}/{len(probes)} inputs")
+    inputs = torch.cat(imputed)
+    scoring = None if progress is None else lambda f, m: progress(IMPUTE_SHARE + (1 - IMPUTE_SHARE) * f, m)
+    scores = scorer_for(backbone).score(
+        inputs, keys[:1], batch_size=batch_size, cancel=cancel, progress=scoring, message="ROAD: scored inputs"
+    )
+    curves = scores[:, 0].double().view(len(ranks), 2, len(counts)).cpu().numpy()
     fractions = np.asarray(settings.fractions, dtype=np.float64)
     return [RoadScores(fractions, morf, lerf) for morf, lerf in curves]

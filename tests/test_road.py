@@ -77,6 +77,17 @@ def test_noise_lands_on_the_removed_pixels_only_and_is_seeded():
     assert torch.equal(noisy, noisy_linear_impute(x, removed, noise=0.1, iterations=10, seeds=[3, 4]))
 
 
+def test_a_batched_solve_equals_solving_each_image_alone():
+    generator = torch.Generator().manual_seed(1)
+    x = torch.rand(1, 3, 40, 48, generator=generator)  # 40 px: the half-size start is batched too
+    removed = torch.rand(4, 1, 40, 48, generator=generator) < torch.tensor([0.1, 0.4, 0.7, 0.9]).view(4, 1, 1, 1)
+    seeds = [5, 6, 7, 8]
+    batched = noisy_linear_impute(x.expand(4, -1, -1, -1), removed, 0.05, 10, seeds)
+    for image, seed in enumerate(seeds):
+        alone = noisy_linear_impute(x, removed[image : image + 1], 0.05, 10, [seed])
+        torch.testing.assert_close(batched[image : image + 1], alone, rtol=0, atol=1e-5)
+
+
 SIZE = 32
 OBJECT = (slice(8, 20), slice(8, 20))
 
