@@ -18,11 +18,12 @@ SLOW_IDS = ("scorecam", "abscam", "finer-scorecam")
 
 
 @contextlib.contextmanager
-def counted_batches(model: torch.nn.Module, backbone: Backbone | None = None, size: int = 224):
+def counted_batches(model: torch.nn.Module, backbone: Backbone | None = None, size: tuple[int, int] = (224, 224)):
     """Record the batch size of every forward pass of ``model`` inside the block. With ``backbone``, its scorer is
-    first kept to the eager path (``model`` itself) and its batch size measured, so only the block's passes count."""
+    first kept to the eager path (``model`` itself) and its batch size measured for ``size`` (H, W) inputs, so only
+    the block's passes count."""
     if backbone is not None:
-        scorer_for(backbone).only().plan((3, size, size))
+        scorer_for(backbone).only().plan((3, *size))
     sizes: list[int] = []
     handle = model.register_forward_pre_hook(lambda module, inputs: sizes.append(len(inputs[0])))
     try:
@@ -88,7 +89,7 @@ def test_constant_channels_are_skipped_and_the_cap_keeps_the_largest_beta():
 
 def test_bundled_maps_are_in_unit_range_deterministic_honour_the_cap_and_share_masked_passes(lite0, chelsea_path):
     options = {"scorecam": {"max_channels": 3, "batch_size": 2}, "abscam": {"max_channels": 5, "batch_size": 2}}
-    with counted_batches(lite0.model, lite0) as sizes:
+    with counted_batches(lite0.model, lite0, (224, 352)) as sizes:  # chelsea, whole, on Lite0
         first = explain(lite0, chelsea_path, list(SLOW_IDS), options=options)
     # capture (1), Score-CAM's 3 masks in batches of 2, then only Abs-CAM's 2 further masks: Finer-Score-CAM
     # and the 3 channels the two methods share come from the cache.
@@ -124,7 +125,7 @@ def test_new_gamma_recombines_cached_scores_without_model_calls_and_is_linear(fi
 def test_baseline_subtraction_scores_the_baseline_once_and_shifts_every_weight(toy):
     x = positive_input(1)
     plain = explain(toy, x, ["scorecam"])
-    with counted_batches(toy.model, toy, 8) as sizes:
+    with counted_batches(toy.model, toy, (8, 8)) as sizes:
         shifted = explain(toy, x, ["scorecam"], options={"scorecam": {"subtract_baseline": True, "batch_size": 8}})
     A = plain.evidence.activations
     channels = select_channels(A, plain.evidence.gradients[0].abs().mean(dim=(1, 2)), None)
