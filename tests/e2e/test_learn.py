@@ -46,7 +46,7 @@ def test_learn_tab_shows_the_anatomy_and_the_toy_and_the_target_switch_respond(d
     radios = desktop.locator("#switch_target").get_by_role("radio")
     assert radios.count() == 5
     map_before = sources(desktop, "#switch_map")
-    desktop.locator("#switch_target").get_by_label("espresso", exact=False).check()
+    desktop.locator("#switch_target").get_by_label("Egyptian cat", exact=False).check()  # espresso is the top-1
     desktop.wait_for_function(CHANGED, arg=["#switch_map", map_before], timeout=TIMEOUT_MS)
 
 
