@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from cam_methods import Explanation, explain
+from cam_methods import Explanation, capture, explain
 from cam_methods.gradient import gradcam
+from cam_methods.targets import class_targets
 from model_zoo import DEFAULT_BACKBONE, load_backbone
 
 from . import anatomy, anatomy_figures
@@ -72,15 +73,15 @@ def switch_maps() -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The two-object image as the model saw it, and Grad-CAM before ReLU (on the layer grid) for each of its
     top-5 classes, all from one capture (one forward pass, one short backward per class), keyed
     "label (probability)" in rank order."""
-    # a Finer method makes the capture back-propagate every reference class too, not the target alone
-    methods = ["gradcam", "finer-gradcam"]
-    explanation = explain(load_backbone(DEFAULT_BACKBONE), two_objects(), methods, finer_refs=SWITCH_TARGETS - 1)
-    A, keys, gradients = explanation.evidence.activations, explanation.evidence.keys, explanation.evidence.gradients
+    backbone = load_backbone(DEFAULT_BACKBONE)
+    x = backbone.prepare(two_objects())[0].to(backbone.device)
+    evidence = capture(backbone, x, class_targets(backbone, None, SWITCH_TARGETS - 1))  # every key's gradient
+    probs = evidence.output[0].float().softmax(dim=-1)
     maps = {
-        f"{explanation.label(key)} ({float(explanation.probs[key]):.0%})": gradcam(A, gradient).numpy()
-        for key, gradient in zip(keys, gradients, strict=True)
+        f"{backbone.labels[key]} ({float(probs[key]):.0%})": gradcam(evidence.activations, gradient).numpy()
+        for key, gradient in zip(evidence.keys, evidence.gradients, strict=True)
     }
-    return np.asarray(explanation.backbone.preprocess.denormalise(explanation.input_tensor)), maps
+    return np.asarray(backbone.preprocess.denormalise(x)), maps
 
 
 @functools.cache
