@@ -9,7 +9,6 @@ anatomy reuses the A and G their last Explain run captured, so it needs no model
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -21,11 +20,11 @@ from model_zoo import DEFAULT_BACKBONE, load_backbone
 
 from . import anatomy, anatomy_figures
 from .anatomy_figures import final_overlay
+from .examples import EXAMPLES
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-EXAMPLE = ASSETS / "chelsea.png"
+EXAMPLE = EXAMPLES["chelsea"]
 EXAMPLE_LAYER = "blocks.5"  # where Grad-CAM and HiResCAM part on the bundled model (at bn2 they coincide)
-PAIR = (ASSETS / "chelsea.png", ASSETS / "coffee.png")
+PAIR = (EXAMPLES["chelsea"], EXAMPLES["coffee"])
 PAIR_SIDE = 224
 SWITCH_TARGETS = 5
 NO_RESULTS = "Press Explain on the Explain tab first; the anatomy then takes its image, backbone, layer and target."
