@@ -152,7 +152,7 @@ def wire_display(ui: SimpleNamespace) -> None:
 
 def wire_share_link(ui: SimpleNamespace, demo: gr.Blocks) -> None:
     """ "Copy share link" writes the view's URL; opening one sets the controls and explains (a model call)."""
-    view = [ui.image, ui.backbone, ui.methods, ui.target, ui.layer, ui.gamma]
+    view = [ui.image, ui.backbone, ui.methods, ui.target, ui.layer, ui.gamma, *ui.prompt_boxes]
     share_event = ui.share.click(open_link.on_share, view, ui.share_url, concurrency_id="display", **PRIVATE)
     share_event.success(None, ui.share_url, ui.share_url, js=open_link.COPY_JS, queue=False, **PRIVATE)
     controls = [ui.backbone, ui.layer, ui.bases, ui.finer, ui.methods, ui.gamma, ui.target, *ui.prompt_boxes]
