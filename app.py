@@ -29,6 +29,7 @@ from studio.input_panel import input_column
 from studio.legend import legend
 from studio.limits import MAX_UPLOAD, QUEUE_SIZE
 from studio.memory import limit_malloc_arenas
+from studio.method_picker import PICKER_CSS
 from studio.pacing import DisplayPacing
 from studio.request_limit import RequestSizeLimit
 from studio.results_panel import results_column
@@ -195,7 +196,7 @@ def serve(**launch_options: Any) -> gr.Blocks:
     demo = build()
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
         show_error=True,
-        css_paths=[CANVAS_CSS],
+        css_paths=[CANVAS_CSS, PICKER_CSS],
         max_file_size=MAX_UPLOAD,
         ssr_mode=False,
         app_kwargs={"middleware": [Middleware(RequestSizeLimit), Middleware(DisplayPacing)]},  # outer first

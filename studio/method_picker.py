@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
@@ -22,6 +23,8 @@ import gradio as gr
 from cam_methods import METHODS
 
 from .choices import PRESETS, default_methods, method_choices, method_label
+
+PICKER_CSS = Path(__file__).with_name("picker.css")  # small chips: a few short rows, on a phone too
 
 
 def finer_variants() -> dict[str, str]:
@@ -88,8 +91,7 @@ def method_picker() -> SimpleNamespace:
     picker.finer = gr.CheckboxGroup(
         finer_choices(),
         value=finer,
-        label="+ Finer-CAM of",
-        info="the Finer-CAM variant of each method ticked here (on its own if the method itself is not ticked)",
+        label="+ Finer-CAM of (on its own if the method is not ticked above)",
         elem_id="finer_of",
     )
     picker.methods = gr.CheckboxGroup(method_choices(), value=picked(bases, finer), visible=False, elem_id="method_ids")
