@@ -18,6 +18,7 @@ PICK_CASES = [
     ([], []),
     (None, None),
 ]
+OLD_PICKER_PX = 377  # the methods group and one global Finer toggle at 390×844, before the per-base toggles
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 
 
@@ -28,8 +29,9 @@ def test_finer_for_one_base_shows_exactly_that_base_and_its_finer_map(browser, a
     choose_methods(page, ("Grad-CAM", "Layer-CAM", "Finer-Layer-CAM"))  # Finer for Layer-CAM, not for Grad-CAM
     explain_and_wait(page, 3)
     assert [text.split(" · ")[0] for text in captions(page)] == ["Grad-CAM", "Layer-CAM", "Finer-Layer-CAM"]
-    picker = page.locator("#finer_of").bounding_box()
-    assert page.evaluate(OVERFLOW) <= 0 and picker["x"] + picker["width"] <= viewport["width"]
+    bases, finer = page.locator("#methods").bounding_box(), page.locator("#finer_of").bounding_box()
+    assert page.evaluate(OVERFLOW) <= 0 and finer["x"] + finer["width"] <= viewport["width"]
+    assert finer["y"] + finer["height"] - bases["y"] < OLD_PICKER_PX  # compact: smaller than one toggle made it
     page.context.close()
 
 
