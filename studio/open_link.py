@@ -12,6 +12,7 @@ echoes, do not start over (clear the maps, reset the layer, target and prompts) 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 from urllib.parse import parse_qs
 
 import gradio as gr
@@ -40,18 +41,11 @@ COPY_JS = """(query) => { if (!query || !query.startsWith('?')) return query;
 
 
 @friendly_errors
-def on_share(
-    image_path: str | None,
-    backbone: str,
-    methods: list[str],
-    target: str | None,
-    layer: str | None,
-    gamma: float,
-    prompts: str | None = None,
-    compare_prompts: str | None = None,
-) -> gr.Textbox:
-    """The query of the view on the page (:data:`COPY_JS` makes it a URL); says so when the image cannot go."""
-    query, note = link_query(image_path, backbone, methods, target, layer, gamma, prompts, compare_prompts)
+def on_share(*view: Any) -> gr.Textbox:
+    """The query of the view on the page, given as :func:`~studio.share_link.link_query`'s arguments (the image,
+    backbone, methods, target, layer, γ and the prompt boxes); :data:`COPY_JS` makes it a URL. Says so when the
+    image cannot go."""
+    query, note = link_query(*view)
     if note:
         gr.Info(note)
     return gr.Textbox(value=query, visible=True)
