@@ -2,9 +2,9 @@
 "+ Finer-CAM of" with one toggle per base method that has a Finer-CAM variant (instead of eight more boxes named
 "Finer-…"): ticking Grad-CAM there adds Finer-Grad-CAM, for that base only.
 
-A Finer toggle does not need its base ticked: Finer-Grad-CAM alone is a pick of its own (the engine computes
-what it reuses either way). So every set of method ids is one pick and back (:func:`as_pick`, :func:`picked`):
-presets, share links and the API's lists of ids all show on the page exactly as they are.
+A Finer toggle does not need its base ticked: Finer-Grad-CAM alone is a pick of its own (``explain`` computes
+a Finer map without its base's map). So every set of method ids is one pick and back (:func:`as_pick`,
+:func:`picked`): a preset or a share link shows on the page exactly as its list of ids.
 
 Explain and its API (``/explain``) still take a list of method ids: a hidden checkbox group holds it, and the
 browser computes it from the picker (:data:`PICK_JS`, from the same :func:`pick_order` as :func:`picked`) at
