@@ -182,3 +182,18 @@ def test_lite0_batch_norms_get_their_own_reset():
     assert torch.equal(copy.model.bn2.weight, torch.ones_like(copy.model.bn2.weight))
     assert torch.equal(copy.model.bn2.running_var, torch.ones_like(copy.model.bn2.running_var))
     assert not torch.equal(copy.model.conv_head.weight, unfolded.model.conv_head.weight)
+
+
+def test_the_tab_table_shows_iou_and_ssim_after_the_whole_network():
+    from cam_methods.sanity_report import format_similarity
+    from studio.sanity_tab import similarity_markdown
+
+    torch.manual_seed(0)
+    check = sanity_check(toy_backbone(GapLinear(), cam=True), positive_input(), ["gradcam"])
+    table = similarity_markdown(check)
+    header, row = table.splitlines()[2], table.splitlines()[-1]
+    cells = [cell.strip() for cell in row.split("|")[1:-1]]
+    assert "top-15 % IoU, all random" in header and "SSIM, all random" in header
+    assert cells[0] == "Grad-CAM" and cells[2] == format_similarity(check.similarity["gradcam"][-1])
+    assert cells[3] == format_similarity(check.measures["top_iou"]["gradcam"][-1])
+    assert cells[4] == format_similarity(check.measures["ssim"]["gradcam"][-1])
