@@ -32,7 +32,7 @@ from studio.memory import limit_malloc_arenas
 from studio.method_picker import PICKER_CSS
 from studio.pacing import DisplayPacing
 from studio.request_limit import RequestSizeLimit
-from studio.results_panel import results_column
+from studio.results_panel import SHOW_RESULTS_JS, results_column
 from studio.sanity_tab import sanity_tab
 
 CANVAS_CSS = Path(__file__).resolve().parent / "studio" / "canvas.css"
@@ -92,6 +92,7 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
         **model,
     }
     run_event = ui.run.click(**run, api_name="explain")
+    ui.run.click(None, js=SHOW_RESULTS_JS, queue=False, **PRIVATE)
     for trigger in (ui.target.select, ui.layer.select, ui.refs.release):  # quick re-runs: the fast methods
         trigger(**run, **PRIVATE)
     ui.top5.select(handlers.on_top5_pick, None, ui.target, queue=False, **PRIVATE).then(**run, **PRIVATE)

@@ -15,6 +15,11 @@ from .choices import DEFAULT_DISPLAY, MAX_GAMMA
 from .legend import legend
 from .limits import GAMMA_STEP
 
+SHOW_RESULTS_JS = """() => { if (window.innerWidth < 768)
+  document.getElementById('status')?.scrollIntoView({behavior: 'smooth', block: 'start'}); }"""
+"""Browser side of Explain on a narrow screen: the results column sits under the inputs, so scroll its status line
+(then the maps) into view instead of leaving the run out of sight."""
+
 
 def results_column(ui: SimpleNamespace, default: Backbone) -> None:
     """The top-5, the gallery and summary, the Finer-CAM controls and the advanced display options."""
