@@ -14,7 +14,8 @@ own model), ``channels_last`` (a channels-last copy, CNNs only) and ``onnx`` (ON
 when ``onnxruntime`` and ``onnx`` are installed). :meth:`Scorer.plan` keeps only the paths whose outputs on a
 seeded random batch equal eager's within ``SCORE_TOLERANCE``, then times them side by side at batch sizes 1, 2,
 4, … (:func:`.scoring_plan.search`: min of ``TIMED_RUNS`` runs per size, one for batches longer than ``LONG_RUN``
-seconds; doubling past a size that is not faster, within ``CALIBRATION_BUDGET`` seconds) up to the batch limit,
+seconds; doubling past a size that is not faster, within ``CALIBRATION_BUDGET`` seconds plus the agreement check
+and batch 1) up to the batch limit,
 and keeps the path and size with the least time per image. The batch limit is ``MAX_BATCH`` images and
 ``MAX_BATCH_PIXELS`` input pixels (so a large image gets smaller batches), per device type.
 
@@ -206,14 +207,10 @@ def _agrees(output: Tensor, reference: Tensor) -> bool:
 
 def _timer(runners: dict[str, Runner], sample: Tensor) -> Callable[[str, int], tuple[float, float]]:
     """``measure(path, size)`` for the search: the least seconds per image over :func:`timed_runs` runs of
-    ``sample[:size]`` (after one untimed warm-up the first time a path runs), and the wall seconds spent."""
-    warm: set[str] = set()
+    ``sample[:size]``, and the wall seconds spent. No warm-up: the agreement check already ran every path once."""
 
     def measure(path: str, size: int) -> tuple[float, float]:
         started = time.perf_counter()
-        if path not in warm:
-            runners[path](sample[:size])
-            warm.add(path)
         seconds = [_run_once(runners[path], sample[:size])]
         while len(seconds) < timed_runs(min(seconds)):
             seconds.append(_run_once(runners[path], sample[:size]))

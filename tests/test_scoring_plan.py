@@ -20,15 +20,14 @@ ISSUE_CASE = {
 
 
 class FakeTimer:
-    """``measure(path, size)`` from a table of ms per image; charges a warm-up plus the runs, as the real one."""
+    """``measure(path, size)`` from a table of ms per image; charges its runs, as the real one."""
 
     def __init__(self, table: dict[str, dict[int, float]]) -> None:
-        self.table, self.calls, self.spent, self.warm = table, [], 0.0, set()
+        self.table, self.calls, self.spent = table, [], 0.0
 
     def __call__(self, path: str, size: int) -> tuple[float, float]:
         per_image = self.table[path][size] * MS
-        batches = timed_runs(size * per_image) + (path not in self.warm)
-        self.warm.add(path)
+        batches = timed_runs(size * per_image)
         self.calls.append((path, size))
         self.spent += batches * size * per_image
         return per_image, batches * size * per_image
@@ -59,7 +58,7 @@ def test_the_budget_stops_the_doubling_and_is_charged_deterministically():
 
 
 def _batch_one_costs(table: dict[str, dict[int, float]]) -> dict[str, float]:
-    return {path: (1 + timed_runs(times[1] * MS)) * times[1] * MS for path, times in table.items()}
+    return {path: timed_runs(times[1] * MS) * times[1] * MS for path, times in table.items()}
 
 
 def test_a_path_stops_after_two_sizes_in_a_row_beyond_the_noise():
