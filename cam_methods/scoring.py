@@ -12,15 +12,14 @@ once per backbone and input shape, not guessed.
 Execution paths, all under ``torch.inference_mode()`` (see :mod:`.scoring_paths`): ``eager`` (the backbone's
 own model), ``channels_last`` (a channels-last copy, CNNs only) and ``onnx`` (ONNX Runtime on a CPU, CNNs only,
 when ``onnxruntime`` and ``onnx`` are installed). :meth:`Scorer.plan` keeps only the paths whose outputs on a
-seeded random batch equal eager's within ``SCORE_TOLERANCE``, then times them side by side at batch sizes 1, 2,
-4, … (:func:`.scoring_plan.search`: min of ``TIMED_RUNS`` runs per size, one for batches longer than ``LONG_RUN``
-seconds; doubling past a size that is not faster, within ``CALIBRATION_BUDGET`` seconds plus the agreement check
-and batch 1) up to the batch limit,
-and keeps the path and size with the least time per image. The batch limit is ``MAX_BATCH`` images and
-``MAX_BATCH_PIXELS`` input pixels (so a large image gets smaller batches), per device type.
+seeded random batch equal eager's within ``SCORE_TOLERANCE`` (that run is each path's warm-up), then times them
+side by side at batch sizes 1, 2, 4, … up to the batch limit (:func:`.scoring_plan.search`: min of ``TIMED_RUNS``
+runs per size, one for a batch longer than ``LONG_RUN`` seconds; doubling on past a size that is not faster; within
+``CALIBRATION_BUDGET`` seconds after batch 1) and keeps the path and size with the least time per image. The batch
+limit is ``MAX_BATCH`` images and ``MAX_BATCH_PIXELS`` input pixels (a large image gets smaller batches).
 
-A call with fewer than ``CALIBRATE_FROM`` inputs for a shape that has no plan yet does not start the calibration
-(nor the ONNX export): it runs eager in one batch. A single baseline image no longer costs a calibration.
+A call with fewer than ``CALIBRATE_FROM`` inputs for a shape that has no plan yet starts neither the calibration nor
+the ONNX export: it runs eager in one batch, so scoring one baseline image never costs a calibration.
 
 A backbone turns its raw output into per-target scores with ``backbone.score_outputs(output, keys)``: for a
 classifier the softmax probabilities of the classes in ``keys`` (B×T); on CLIP the prompts' zero-shot probabilities.
