@@ -91,7 +91,8 @@ def paths_table(backbone, x: torch.Tensor, rounds: int, compile_model: bool) -> 
             for name, runner in runners.items():
                 samples.setdefault((name, size), []).append(seconds_of(lambda r=runner, n=size: r(batch[:n])) / size)
     print(f"\nexecution paths side by side, ms per image (medians of {rounds} interleaved rounds); first call in s")
-    print("| path | " + " | ".join(f"batch {n}" for n in SIZES) + " | " + " | ".join(f"first call, {n}" for n in SIZES) + " |")
+    columns = [f"batch {n}" for n in SIZES] + [f"first call, {n}" for n in SIZES]
+    print("| path | " + " | ".join(columns) + " |")
     print("|---" * (1 + 2 * len(SIZES)) + "|")
     median = {key: statistics.median(values) for key, values in samples.items()}
     for name in runners:
@@ -125,7 +126,8 @@ def scorecam_split(backbone, x: torch.Tensor, rounds: int, best: float) -> None:
     forwards, passes = statistics.median(samples["forwards"]), DEFAULT_MAX_CHANNELS
     print(f"\nScore-CAM, default cap ({passes} passes): took {took:.2f} s (goal ≤ 1 s); ", end="")
     print(f"forwards on {plan.path} at batch {plan.batch_size}: {forwards:.2f} s ", end="")
-    print(f"({forwards / passes * 1e3:.1f} ms per image); building the {passes} masked images alone: {masks * 1e3:.0f} ms")
+    print(f"({forwards / passes * 1e3:.1f} ms per image); ", end="")
+    print(f"building the {passes} masked images alone: {masks * 1e3:.0f} ms")
     print(f"floor: {passes} × {best * 1e3:.1f} ms (the best path and batch above) = {passes * best:.2f} s; ", end="")
     print(f"1 s needs ≤ {1e3 / passes:.1f} ms per image, {passes * best:.1f}× less than the best measured")
 
