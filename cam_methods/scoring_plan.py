@@ -2,8 +2,8 @@
 by side at doubling batch sizes, on a bounded time budget.
 
 ``measure(path, size)`` runs batches of ``size`` inputs on ``path`` and returns the least seconds per image over
-its timed runs (min of k: on a shared machine noise only ever adds time) and the wall seconds it spent, warm-up
-included. The search (:func:`search`):
+its timed runs (min of k: on a shared machine noise only ever adds time) and the wall seconds it spent. The search
+(:func:`search`):
 
 - sizes 1, 2, 4, … up to ``limit``; at each size every live path is measured, one after the other, so a change of
   load during the search hits them alike;
