@@ -69,8 +69,8 @@ def print_table(methods: list[str], repeats: int) -> None:
     print("| method | variant | wall s | CPU s | work | s per unit | per unit / first variant |")
     print("|---|---|---|---|---|---|---|")
     backbone = load_backbone("efficientnet_lite0")
-    explain(backbone, IMAGE, ["gradcam"])  # load and warm up
-    plan = scorer_for(backbone).plan((3, 224, 224))  # the scorer's one-off calibration, outside the timings
+    shape = explain(backbone, IMAGE, ["gradcam"]).input_tensor.shape[1:]  # load and warm up
+    plan = scorer_for(backbone).plan(shape)  # the scorer's one-off calibration for this input, outside the timings
     print(f"scorer plan: path {plan.path}, batch size {plan.batch_size}")
     for method in methods:
         runs = {name: [] for name, _ in VARIANTS[method]}

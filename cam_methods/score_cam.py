@@ -84,9 +84,9 @@ def channel_masks(A: Tensor, size: tuple[int, int]) -> tuple[Tensor, Tensor, Ten
 
     ``Up`` is the shared post-processing's bilinear upsampling, applied to all n channels at once."""
     upsampled = F.interpolate(A.float()[:, None], size=size, mode="bilinear", align_corners=False)[:, 0]
-    low, high = upsampled.flatten(1).amin(dim=1), upsampled.flatten(1).amax(dim=1)
+    low, high = torch.aminmax(upsampled.flatten(1), dim=1)
     span = (high - low).clamp_min(torch.finfo(upsampled.dtype).tiny)
-    return (upsampled - low[:, None, None]) / span[:, None, None], low, high
+    return upsampled.sub_(low[:, None, None]).div_(span[:, None, None]), low, high  # in place: no n×H×W copies
 
 
 def masked_scores(context: MapContext, channels: Tensor, settings: MaskSettings, message: str) -> Tensor:

@@ -11,12 +11,15 @@ once per backbone and input shape, not guessed.
 
 Execution paths, all under ``torch.inference_mode()`` (see :mod:`.scoring_paths`): ``eager`` (the backbone's
 own model), ``channels_last`` (a channels-last copy, CNNs only) and ``onnx`` (ONNX Runtime on a CPU, CNNs only,
-when ``onnxruntime`` and ``onnx`` are installed). :meth:`Scorer.plan` times each path on the real input shape at
-batch sizes 1, 2, 4, … (doubling while the time per image falls, up to ``MAX_CPU_BATCH`` on a CPU and
-``MAX_GPU_BATCH`` elsewhere, and while the calibration stays within ``CALIBRATION_BUDGET`` seconds; one
-warm-up and ``TIMED_RUNS`` timed batches each, the fastest kept) and keeps the path and size with the least
-time per image. A path is a candidate only if its scores on the calibration batch
-equal eager's within ``SCORE_TOLERANCE``.
+when ``onnxruntime`` and ``onnx`` are installed). :meth:`Scorer.plan` keeps only the paths whose outputs on a
+seeded random batch equal eager's within ``SCORE_TOLERANCE`` (that run is each path's warm-up), then times them
+side by side at batch sizes 1, 2, 4, … up to the batch limit (:func:`.scoring_plan.search`: min of ``TIMED_RUNS``
+runs per size, one for a batch longer than ``LONG_RUN`` seconds; doubling on past a size that is not faster; within
+``CALIBRATION_BUDGET`` seconds after batch 1) and keeps the path and size with the least time per image. The batch
+limit is ``MAX_BATCH`` images and ``MAX_BATCH_PIXELS`` input pixels (a large image gets smaller batches).
+
+A call with fewer than ``CALIBRATE_FROM`` inputs for a shape that has no plan yet starts neither the calibration nor
+the ONNX export: it runs eager in one batch, so scoring one baseline image never costs a calibration.
 
 A backbone turns its raw output into per-target scores with ``backbone.score_outputs(output, keys)``: for a
 classifier the softmax probabilities of the classes in ``keys`` (B×T); on CLIP the prompts' zero-shot probabilities.
@@ -28,20 +31,22 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
 
 import torch
 
 from model_zoo import Backbone
 
-from .scoring_paths import Runner, candidate_runners, model_device
+from .scoring_paths import Runner, candidate_runners, eager_runner, model_device
+from .scoring_plan import Plan, search
 
 Tensor = torch.Tensor
 SCORE_TOLERANCE = 1e-4
-MAX_CPU_BATCH = 16
-MAX_GPU_BATCH = 128
+MAX_BATCH = {"cpu": 32, "other": 128}
+MAX_BATCH_PIXELS = {"cpu": 32 * 224 * 352, "other": 128 * 224 * 352}  # the bundled model's whole-picture input
 TIMED_RUNS = 2
-CALIBRATION_BUDGET = 2.0  # seconds; a slow model is timed at fewer sizes
+LONG_RUN = 0.25  # seconds; a batch at least this long is timed once (its length averages out short noise)
+CALIBRATION_BUDGET = 4.0  # seconds of timed batches, see scoring_plan; a slow model is timed at fewer sizes
+CALIBRATE_FROM = 16
 CALIBRATION_SEED = 0
 
 
@@ -71,16 +76,6 @@ def score_inputs(
     return scorer_for(backbone).score(inputs, keys, batch_size=batch_size, cancel=cancel)
 
 
-@dataclass(frozen=True)
-class Plan:
-    """The measured choice for one input shape: the path, the batch size and its seconds per image."""
-
-    path: str
-    batch_size: int
-    seconds_per_image: float
-    timings: dict[tuple[str, int], float]
-
-
 class Scorer:
     """Scores inputs of one backbone; see the module docstring."""
 
@@ -98,7 +93,7 @@ class Scorer:
 
     def plan(self, shape: Sequence[int]) -> Plan:
         """The path and batch size for C×H×W inputs, measured on first use (then cached)."""
-        key = (tuple(shape), str(model_device(self.backbone)))
+        key = self._key(shape)
         runners = self.runners()
         with self._lock:
             if self._fixed is not None:
@@ -106,6 +101,14 @@ class Scorer:
             if key not in self._plans:
                 self._plans[key] = self._measure(runners, tuple(shape))
             return self._plans[key]
+
+    def planned(self, shape: Sequence[int]) -> Plan | None:
+        """The plan already fixed or measured for C×H×W inputs; None while there is none."""
+        with self._lock:
+            return self._fixed or self._plans.get(self._key(shape))
+
+    def _key(self, shape: Sequence[int]) -> tuple:
+        return tuple(shape), str(model_device(self.backbone))
 
     def score(self, inputs: Tensor, keys: Sequence[Hashable], **options) -> Tensor:
         """Scores (B×T) of ``inputs`` (B×C×H×W) for ``keys``; ``options`` as for :meth:`score_built`."""
@@ -124,12 +127,15 @@ class Scorer:
     ) -> Tensor:
         """Scores (count×T) of the inputs ``build(start, stop)`` makes, one planned batch at a time.
 
-        ``shape`` (C×H×W, the inputs') picks the plan; ``batch_size`` overrides its size, not its path."""
+        ``shape`` (C×H×W, the inputs') picks the plan; ``batch_size`` overrides its size, not its path. Fewer than
+        ``CALIBRATE_FROM`` inputs and no plan yet: eager, in one batch (no export, no calibration)."""
         if count == 0:
             return torch.zeros((0, len(keys)))
-        plan = self.plan(shape)
-        size = batch_size or plan.batch_size
-        runner = self.runners()[plan.path]
+        plan = self.planned(shape) or (self.plan(shape) if count >= CALIBRATE_FROM else None)
+        if plan is None:
+            runner, size = eager_runner(self.backbone.model), batch_size or count
+        else:
+            runner, size = self.runners()[plan.path], batch_size or plan.batch_size
         chunks = []
         for start in range(0, count, size):
             check_cancel(cancel)
@@ -169,56 +175,57 @@ class Scorer:
         return self
 
     def _measure(self, runners: dict[str, Runner], shape: tuple[int, ...]) -> Plan:
-        """Time every path that agrees with eager at doubling batch sizes; the least seconds per image wins."""
+        """Time the paths that agree with eager side by side at doubling batch sizes (:func:`.scoring_plan.search`)."""
         device = model_device(self.backbone)
-        limit = MAX_CPU_BATCH if device.type == "cpu" else MAX_GPU_BATCH
+        limit = batch_limit(device, shape)
         generator = torch.Generator().manual_seed(CALIBRATION_SEED)
         sample = torch.randn((limit, *shape), generator=generator).to(device)
-        timings: dict[tuple[str, int], float] = {}
-        deadline = time.perf_counter() + CALIBRATION_BUDGET
         with self.backbone.lock:
             reference = runners["eager"](sample[:2]).float()
-            for name, runner in runners.items():
-                if name != "eager" and not _agrees(runner(sample[:2]).float(), reference):
-                    continue
-                timings.update(_doubling_timings(name, runner, sample, limit, deadline))
-        (path, size), seconds = min(timings.items(), key=lambda item: item[1])
-        return Plan(path, size, seconds, timings)
+            others = [name for name, run in runners.items() if name != "eager" and _agrees(run(sample[:2]), reference)]
+            agreeing = ["eager", *others]
+            return search(agreeing, _timer(runners, sample), limit, CALIBRATION_BUDGET, timed_runs)
+
+
+def batch_limit(device: torch.device, shape: Sequence[int]) -> int:
+    """The largest batch the calibration tries: ``MAX_BATCH`` images and ``MAX_BATCH_PIXELS`` pixels (at least 1)."""
+    kind = "cpu" if device.type == "cpu" else "other"
+    return max(1, min(MAX_BATCH[kind], MAX_BATCH_PIXELS[kind] // (shape[-1] * shape[-2])))
+
+
+def timed_runs(seconds_per_batch: float) -> int:
+    """How many timed runs a batch gets: ``TIMED_RUNS``, or one for a batch at least ``LONG_RUN`` seconds long."""
+    return 1 if seconds_per_batch >= LONG_RUN else TIMED_RUNS
 
 
 def _agrees(output: Tensor, reference: Tensor) -> bool:
     """``|output − reference| ≤ SCORE_TOLERANCE · (1 + |reference|)`` everywhere (outputs of the same shape)."""
+    output = output.float()
     return output.shape == reference.shape and torch.allclose(
         output, reference, rtol=SCORE_TOLERANCE, atol=SCORE_TOLERANCE
     )
 
 
-def _doubling_timings(
-    name: str, runner: Runner, sample: Tensor, limit: int, deadline: float
-) -> dict[tuple[str, int], float]:
-    """Seconds per image at batch sizes 1, 2, 4, … while the time per image falls (at most ``limit``), and
-    while the next size's estimated cost still ends before ``deadline`` (batch size 1 is always timed)."""
-    timings: dict[tuple[str, int], float] = {}
-    size, best = 1, float("inf")
-    while size <= limit and (size == 1 or time.perf_counter() + (1 + TIMED_RUNS) * size * best < deadline):
-        batch = sample[:size]
-        runner(batch)  # warm-up: first call at a new shape pays for kernel selection
-        seconds = []
-        for _ in range(TIMED_RUNS):
-            started = time.perf_counter()
-            runner(batch)
-            _synchronise(batch.device)
-            seconds.append(time.perf_counter() - started)
-        timings[(name, size)] = min(seconds) / size
-        if timings[(name, size)] >= best:
-            break
-        best, size = timings[(name, size)], size * 2
-    return timings
+def _timer(runners: dict[str, Runner], sample: Tensor) -> Callable[[str, int], tuple[float, float]]:
+    """``measure(path, size)`` for the search: the least seconds per image over :func:`timed_runs` runs of
+    ``sample[:size]``, and the wall seconds spent. No warm-up: the agreement check already ran every path once."""
+
+    def measure(path: str, size: int) -> tuple[float, float]:
+        started = time.perf_counter()
+        seconds = [_run_once(runners[path], sample[:size])]
+        while len(seconds) < timed_runs(min(seconds)):
+            seconds.append(_run_once(runners[path], sample[:size]))
+        return min(seconds) / size, time.perf_counter() - started
+
+    return measure
 
 
-def _synchronise(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+def _run_once(runner: Runner, batch: Tensor) -> float:
+    started = time.perf_counter()
+    runner(batch)
+    if batch.device.type == "cuda":
+        torch.cuda.synchronize(batch.device)
+    return time.perf_counter() - started
 
 
 _SCORERS: weakref.WeakKeyDictionary[Backbone, Scorer] = weakref.WeakKeyDictionary()
