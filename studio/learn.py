@@ -98,7 +98,7 @@ def toy_section(ui: SimpleNamespace) -> None:
     ui.region = gr.Radio(
         list(toy.ZERO_REGIONS), value=toy.DEFAULT_REGION, label="Where the class weight W is zero", elem_id="toy_region"
     )
-    ui.toy = gr.Gallery(list(toy.demonstration()), columns=4, height=300, elem_id="hirescam_demo")
+    ui.toy = gr.Gallery(list(toy.demonstration()), label="The toy", columns=4, height="auto", elem_id="hirescam_demo")
     ui.why = gr.Markdown(toy.explanation(), elem_id="toy_why")
 
 
