@@ -50,10 +50,8 @@ def strip_figure(check: SanityCheck, cmap: str = "jet", opacity: float = 0.5, pe
     per_line = min(per_line or len(columns), len(columns))
     lines = math.ceil(len(columns) / per_line)
     rows = len(check.method_ids) * lines
-    title_inches = 0.3 if lines == 1 else 0.45
-    figure = Figure(
-        figsize=(THUMBNAIL_INCHES * per_line, (THUMBNAIL_INCHES + title_inches) * rows), layout="constrained"
-    )
+    row_inches = THUMBNAIL_INCHES * picture.shape[0] / picture.shape[1] + (0.3 if lines == 1 else 0.45)
+    figure = Figure(figsize=(THUMBNAIL_INCHES * per_line, row_inches * rows + 0.4), layout="constrained")
     axes = figure.subplots(rows, per_line, squeeze=False)
     for axis in axes.flat:
         axis.set_axis_off()

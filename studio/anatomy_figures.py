@@ -138,6 +138,6 @@ def sum_figure(anatomy: Anatomy, narrow: bool = False) -> Image.Image:
         fill(figure, rows[row], anatomy, kind)
     if narrow:
         for axis in grid.flat:
-            title = "\n".join(textwrap.fill(part, 14) for part in axis.get_title().split(", "))
+            title = "\n".join(textwrap.fill(part, 14) for part in axis.get_title().replace(": ", ", ").split(", "))
             axis.set_title(title, fontsize="x-small")
     return png(figure)

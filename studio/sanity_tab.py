@@ -56,6 +56,7 @@ def sanity_tab(ui: SimpleNamespace, concurrency_id: str) -> None:
         status = gr.Markdown(elem_id="sanity_status")
         label = "Maps across the cascade (head → input), then a random class"
         strip = gr.Image(label=label, elem_id="sanity_strip", elem_classes=["wide-only"])
+        label = "The cascade, then a random class"  # one line on a phone
         strip_narrow = gr.Image(label=label, elem_id="sanity_strip_narrow", elem_classes=["phone-only"])
         curve = gr.Plot(label="Similarity to the original map", elem_id="sanity_curve")
         table = gr.Markdown(elem_id="sanity_table")
