@@ -29,6 +29,7 @@ from studio.input_panel import input_column
 from studio.legend import legend
 from studio.limits import MAX_UPLOAD, QUEUE_SIZE
 from studio.memory import limit_malloc_arenas
+from studio.method_picker import PICKER_CSS
 from studio.pacing import DisplayPacing
 from studio.request_limit import RequestSizeLimit
 from studio.results_panel import results_column
@@ -152,7 +153,7 @@ def wire_display(ui: SimpleNamespace) -> None:
 
 def wire_share_link(ui: SimpleNamespace, demo: gr.Blocks) -> None:
     """ "Copy share link" writes the view's URL; opening one sets the controls and explains (a model call)."""
-    view = [ui.image, ui.backbone, ui.methods, ui.target, ui.layer, ui.gamma]
+    view = [ui.image, ui.backbone, ui.methods, ui.target, ui.layer, ui.gamma, *ui.prompt_boxes]
     share_event = ui.share.click(open_link.on_share, view, ui.share_url, concurrency_id="display", **PRIVATE)
     share_event.success(None, ui.share_url, ui.share_url, js=open_link.COPY_JS, queue=False, **PRIVATE)
     controls = [ui.backbone, ui.layer, ui.bases, ui.finer, ui.methods, ui.gamma, ui.target, *ui.prompt_boxes]
@@ -195,7 +196,7 @@ def serve(**launch_options: Any) -> gr.Blocks:
     demo = build()
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
         show_error=True,
-        css_paths=[CANVAS_CSS],
+        css_paths=[CANVAS_CSS, PICKER_CSS],
         max_file_size=MAX_UPLOAD,
         ssr_mode=False,
         app_kwargs={"middleware": [Middleware(RequestSizeLimit), Middleware(DisplayPacing)]},  # outer first

@@ -23,7 +23,9 @@ from e2e.page_actions import DESKTOP, PHONE, choose_methods  # noqa: E402
 from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-SIX = ("Grad-CAM", "Layer-CAM", "Abs-CAM (phase 1)", "Finer-Grad-CAM")  # the Finer toggle: 3 + 3 maps, all differ
+SIX = (  # three bases and their Finer variants: six maps, all different
+    "Grad-CAM", "Finer-Grad-CAM", "Layer-CAM", "Finer-Layer-CAM", "Abs-CAM (phase 1)", "Finer-Abs-CAM (phase 1)"
+)  # fmt: skip
 ALL_NEW = "old => { const s = [...document.querySelectorAll('#gallery img')]; return s.length >= 6 && s.every(i => !old.includes(i.src) && i.complete && i.naturalWidth > 0); }"  # noqa: E501
 SCORED = "() => !document.body.innerText.includes('scoring faithfulness') && document.querySelector('#faithfulness_table')?.innerText.includes('Layer-CAM')"  # noqa: E501
 TARGETS = ("tabby, tabby cat (#281)", "lynx, catamount (#287)")  # chosen in turn from the target dropdown

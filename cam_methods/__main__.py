@@ -12,9 +12,9 @@ sweeps those layers from one capture and adds the per-layer overlays and a metho
 (with ``--score-steps N``) scores the maps' faithfulness, writes ``scores.csv`` and prints a table
 (:mod:`cam_methods.cli_scores`).
 
-``--sanity`` runs the sanity checks instead (:mod:`cam_methods.sanity`): it prints the Spearman ρ of each
-method's map to the original after each step of the cascading randomisation, and against a random class, and
-writes the strip of maps ``sanity.png`` and the curve ``sanity_curve.png``.
+``--sanity`` runs the sanity checks instead (:mod:`cam_methods.sanity`): it prints the Spearman ρ, top-15 % IoU
+and SSIM of each method's map to the original after each step of the cascading randomisation, and against a
+random class, and writes the strip of maps ``sanity.png`` and the curve ``sanity_curve.png``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from .finer import DEFAULT_GAMMA, DEFAULT_REFERENCES, WEIGHTINGS
 from .images import DISPLAY_SIDE, ImageError, load_image
 from .registry import METHODS
 from .render import COLORMAPS, check_opacity
-from .sanity import sanity_check
+from .sanity import MEASURE_NAMES, sanity_check
 from .sanity_report import similarity_curve, similarity_table, strip_figure
 
 DEFAULT_METHODS = ("gradcam", "hirescam", "finer-gradcam")
@@ -130,8 +130,9 @@ def run_sanity(backbone: Backbone, args: argparse.Namespace, out: Path) -> int:
     strip_figure(check).savefig(out / "sanity.png", dpi=110)
     similarity_curve(check).savefig(out / "sanity_curve.png", dpi=110)
     print(f"target: {check.target_label}; random class: {check.random_label}; seed {check.seed}; {seconds:.1f} s")
-    print("Spearman rank correlation with the original map, randomising head → input:")
-    print(similarity_table(check))
+    for measure, name in MEASURE_NAMES.items():
+        print(f"{name} to the original map, randomising head → input:")
+        print(similarity_table(check, measure))
     print(f"wrote sanity.png and sanity_curve.png to {out}")
     return 0
 

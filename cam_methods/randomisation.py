@@ -13,7 +13,8 @@ model registers its modules (the order a timm, open_clip or Hugging Face model r
   no listed layer follows it (the classifier).
 
 Randomising the blocks in the order of :func:`cascade_blocks` (head first) therefore ends with every
-parameter re-initialised. Parameters held directly by a module that encloses listed layers (a ViT's class
+parameter re-initialised (:func:`reinitialise` says how; a model with folded BatchNorms randomises as the same
+model unfolded). Parameters held directly by a module that encloses listed layers (a ViT's class
 token and position embedding, CLIP's output projection) join the first block.
 """
 
@@ -84,23 +85,49 @@ def randomisable_copy(backbone: Backbone) -> Backbone:
 
 def reinitialise(model: nn.Module, block: CascadeBlock, seed: int) -> None:
     """Re-initialise ``block``'s parameters in place, reproducibly from ``seed`` (the global RNG is restored
-    afterwards).
+    afterwards), as Quantus's PyTorch MPRT does: each layer's own default initialisation.
 
-    A module whose submodules hold no parameters (timm's batch norm + activation counts) and that has a
-    ``reset_parameters()`` gets it: PyTorch's default init, Kaiming uniform for convolutions and linear
-    layers, γ = 1, β = 0 and fresh running statistics for batch norm. A parent's reset is not called (it
-    could reach other blocks); every other parameter is drawn from N(0, σ²) with σ its own standard
-    deviation (``FALLBACK_STD`` when that is zero or undefined)."""
+    - A module whose submodules hold no parameters (timm's batch norm + activation counts) and that has a
+      ``reset_parameters()`` gets it: PyTorch's default init, Kaiming uniform for convolutions and linear
+      layers (bias U(±1/√fan_in)), γ = 1, β = 0 and fresh running statistics (μ = 0, σ² = 1) for batch norm.
+      A parent's reset is not called (it could reach other blocks).
+    - A convolution with a BatchNorm folded into it (``conv.folded_batchnorm``, :mod:`model_zoo.batchnorm_fold`)
+      is reset as the pair it stands for: the convolution's own reset (no bias draw when it had none), then
+      the reset BatchNorm folded in, ``W ← W / √(1 + ε)`` and ``b ← 0`` (or its own reset bias / √(1 + ε)).
+      Resetting it as a plain convolution would add a random bias the model never had: those biases swamp
+      the (shrinking) signal of a deep random network, whose maps then show the zero-padding, not the image.
+    - Every other parameter is drawn from N(0, σ²) with σ its own standard deviation (``FALLBACK_STD`` when
+      that is zero or undefined)."""
     device = next(model.parameters()).device
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), torch.no_grad():
         torch.manual_seed(seed)
         for name in block.modules:
             module = model.get_submodule(name)
             reset = getattr(module, "reset_parameters", None)
-            if callable(reset) and not any(next(child.parameters(), None) is not None for child in module.children()):
+            folded = getattr(module, "folded_batchnorm", None)
+            if folded is not None:
+                reset_folded_pair(module, folded.eps, folded.conv_bias)
+            elif callable(reset) and not any(next(child.parameters(), None) is not None for child in module.children()):
                 reset()
-                continue
-            for parameter in module.parameters(recurse=False):
-                spread = parameter.float().std() if parameter.numel() > 1 else torch.tensor(0.0)
-                std = float(spread) if float(spread) > 0 else FALLBACK_STD
-                parameter.copy_(torch.randn_like(parameter) * std)
+            else:
+                for parameter in module.parameters(recurse=False):
+                    spread = parameter.float().std() if parameter.numel() > 1 else torch.tensor(0.0)
+                    std = float(spread) if float(spread) > 0 else FALLBACK_STD
+                    parameter.copy_(torch.randn_like(parameter) * std)
+
+
+def reset_folded_pair(conv: nn.Conv2d, eps: float, conv_bias: bool) -> None:
+    """Reset a convolution with a BatchNorm folded into it as the unfolded pair would be reset, then refold:
+    a reset BatchNorm (γ = 1, β = 0, μ = 0, σ² = 1) is ``y ↦ y / √(1 + ε)``. Draws the same random numbers
+    as resetting the unfolded convolution (the BatchNorm's reset draws none)."""
+    bias = conv.bias
+    if not conv_bias:
+        conv.bias = None  # so that the reset draws no bias, as on the convolution before folding
+    conv.reset_parameters()
+    scale = (1.0 + eps) ** -0.5
+    conv.weight.mul_(scale)
+    if conv_bias:
+        conv.bias.mul_(scale)
+    else:
+        conv.bias = bias
+        bias.zero_()

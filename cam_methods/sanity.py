@@ -2,11 +2,24 @@
 
 - **Cascading model-parameter randomisation**: on a copy of the backbone, re-initialise the blocks from the
   head down to the input (:mod:`.randomisation`), one block per step, and rebuild every map after each step.
-  ``similarity[method][i]`` is Spearman's rank correlation ρ between the map after ``steps[i]`` and the
-  original map (ρ = 1 at ``"original"``). A method that explains the model should lose its map once the
-  head is random; one whose map survives is showing the image (edges, the object), not the model.
+  ``measures[name][method][i]`` compares the map after ``steps[i]`` with the original map (1 at
+  ``"original"``); ``similarity`` is ``measures["spearman"]``. A method that explains the model should lose
+  its map once the head is random; one whose map survives is showing the image (edges, the object), not the model.
 - **Random-logit check** (class sensitivity): the map of a random other class (seeded) against the target's
   map, on the unchanged model. A map that does not change with the class does not explain the class.
+
+Protocol (the paper's, as Quantus's ``MPRT`` runs it on PyTorch models):
+
+- cascading, head first, cumulative; each layer gets its own default initialisation
+  (:func:`.randomisation.reinitialise`; a model with folded BatchNorms randomises as the same model unfolded);
+  one random draw per block (block i seeded with ``seed + i``): the paper averages over images, not draws;
+- the maps compared are the maps as shown: after ReLU, min-max scaled to [0, 1] and bilinearly upsampled to
+  the input, as the paper and Quantus compare input-resolution maps (ranks are unchanged by the scaling; the
+  upsampling weights pixels by area). The paper's Spearman "with absolute value" equals the plain one here,
+  since these maps are ≥ 0;
+- the measures (:data:`MEASURES`): Spearman's ρ (ties share their mean rank; NaN for a blank map), IoU of the
+  top-15 % pixels (:mod:`.comparison`) and SSIM (:mod:`.structural_similarity`). The paper's fourth, the
+  similarity of HOG features, is not computed.
 
 Cost: one ``explain`` run for the original, one for the random class and one per block
 (:func:`sanity_cost`); each run is one forward pass and one backward per target for the shared-pass methods.
@@ -26,13 +39,20 @@ from PIL import Image
 
 from model_zoo import Backbone, load_backbone
 
-from .comparison import spearman
+from .comparison import spearman, top_iou
 from .explainer import explain
 from .explanation import Explanation
 from .randomisation import cascade_blocks, randomisable_copy, reinitialise
 from .scoring import check_cancel, report
+from .structural_similarity import structural_similarity
 
 ORIGINAL = "original"
+MEASURES: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "spearman": spearman,
+    "top_iou": top_iou,
+    "ssim": structural_similarity,
+}
+MEASURE_NAMES = {"spearman": "Spearman ρ", "top_iou": "top-15 % IoU", "ssim": "SSIM"}
 
 
 @dataclass(frozen=True)
@@ -67,28 +87,39 @@ class SanityCheck:
 
     - ``steps``: ``"original"``, then the randomised blocks in the order they were randomised (head first);
     - ``maps[method][i]``: the H×W map in [0, 1] after ``steps[i]`` (cumulative: every block up to it);
-    - ``similarity[method][i]``: Spearman ρ of that map against the original one (NaN: a constant map);
+    - ``measures[name][method][i]``: measure ``name`` (a key of :data:`MEASURES`: ``"spearman"``,
+      ``"top_iou"``, ``"ssim"``) between that map and the original one; ``similarity[method][i]`` is the
+      Spearman ρ (NaN: a constant map);
     - ``target`` / ``target_label``: the class every map explains (the original model's top-1 by default);
-    - ``random_class`` / ``random_label``, ``random_maps[method]`` and ``random_similarity[method]``:
-      the random-logit check, ρ between the map of ``random_class`` and the target's map;
+    - ``random_class`` / ``random_label``, ``random_maps[method]``, ``random_measures[name][method]`` and
+      ``random_similarity[method]``: the random-logit check, each measure (ρ) between the map of
+      ``random_class`` and the target's map;
     - ``original``: the Explanation of the unchanged model; ``seed``: what made every random choice.
     """
 
     steps: tuple[str, ...]
     maps: dict[str, list[np.ndarray]]
-    similarity: dict[str, list[float]]
+    measures: dict[str, dict[str, list[float]]]
     target: int
     target_label: str
     random_class: int
     random_label: str
     random_maps: dict[str, np.ndarray]
-    random_similarity: dict[str, float]
+    random_measures: dict[str, dict[str, float]]
     original: Explanation
     seed: int
 
     @property
     def method_ids(self) -> list[str]:
-        return list(self.similarity)
+        return list(self.maps)
+
+    @property
+    def similarity(self) -> dict[str, list[float]]:
+        return self.measures["spearman"]
+
+    @property
+    def random_similarity(self) -> dict[str, float]:
+        return self.random_measures["spearman"]
 
 
 def sanity_check(
@@ -134,13 +165,19 @@ def sanity_check(
     return SanityCheck(
         steps=cost.steps,
         maps=maps,
-        similarity={method_id: [spearman(series[0], m) for m in series] for method_id, series in maps.items()},
+        measures={
+            name: {method_id: [measure(series[0], m) for m in series] for method_id, series in maps.items()}
+            for name, measure in MEASURES.items()
+        },
         target=target_class,
         target_label=original.target_label,
         random_class=random_class,
         random_label=original.label(random_class),
         random_maps=dict(randomised.maps),
-        random_similarity={m: spearman(original.maps[m], randomised.maps[m]) for m in original.method_ids},
+        random_measures={
+            name: {m: measure(original.maps[m], randomised.maps[m]) for m in original.method_ids}
+            for name, measure in MEASURES.items()
+        },
         original=original,
         seed=seed,
     )

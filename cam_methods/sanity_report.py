@@ -18,18 +18,19 @@ THUMBNAIL_INCHES = 1.25
 
 
 def format_similarity(value: float) -> str:
-    """ρ with two decimals, or ``blank`` when it is NaN (the map became constant: nothing left to rank)."""
+    """A measure with two decimals, or ``blank`` when it is NaN (the map became constant: nothing to rank)."""
     return "blank" if math.isnan(value) else f"{value:+.2f}"
 
 
-def similarity_table(check: SanityCheck) -> str:
-    """The methods × steps table of Spearman ρ to the original map, then the random-logit column."""
+def similarity_table(check: SanityCheck, measure: str = "spearman") -> str:
+    """The methods × steps table of ``measure`` (a key of :data:`~cam_methods.sanity.MEASURES`) to the
+    original map, then the random-logit column."""
     width = max(8, *(len(step) for step in check.steps))
     header = f"{'method':<16}" + "".join(f"{step:>{width + 1}}" for step in check.steps) + "  random class"
     rows = [
         f"{method_id:<16}"
-        + "".join(f"{format_similarity(value):>{width + 1}}" for value in check.similarity[method_id])
-        + f"  {format_similarity(check.random_similarity[method_id]):>12}"
+        + "".join(f"{format_similarity(value):>{width + 1}}" for value in check.measures[measure][method_id])
+        + f"  {format_similarity(check.random_measures[measure][method_id]):>12}"
         for method_id in check.method_ids
     ]
     return "\n".join([header, *rows])

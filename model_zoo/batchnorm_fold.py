@@ -11,14 +11,27 @@ normalisation (timm's ``BatchNormAct2d``: its dropout and activation; a plain Ba
 on it still sees the same tensor. Which convolution feeds which BatchNorm is read from one traced forward
 pass (the BatchNorm's input must be the convolution's output tensor itself); a convolution whose own output
 is a tapped layer (``keep``) is left alone, since folding would change what that layer shows.
+
+A folded convolution keeps a :class:`FoldedBatchNorm` record as ``conv.folded_batchnorm`` (the BatchNorm's ε and
+whether the convolution had a bias of its own), so that a re-initialisation can reset the pair it stands for
+(:mod:`cam_methods.randomisation`) rather than a convolution with a free bias the model never had.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+
+@dataclass(frozen=True)
+class FoldedBatchNorm:
+    """What folding replaced: the BatchNorm's ``eps`` and whether the convolution had its own bias (``conv_bias``)."""
+
+    eps: float
+    conv_bias: bool
 
 
 def fold_batchnorms(model: nn.Module, example: torch.Tensor, keep: Collection[str] = ()) -> int:
@@ -72,6 +85,7 @@ def fold_into(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
         shift = (bias - bn.running_mean.double()) * scale + (bn.bias.double() if bn.bias is not None else 0)
         dtype = conv.weight.dtype
         conv.weight.copy_((conv.weight.double() * scale.view(-1, 1, 1, 1)).to(dtype))
+        conv.folded_batchnorm = FoldedBatchNorm(float(bn.eps), conv.bias is not None)
         conv.bias = nn.Parameter(shift.to(dtype), requires_grad=conv.weight.requires_grad)
 
 

@@ -40,7 +40,7 @@ def on_backbone(
     :func:`on_backbone_refused` puts the previous one back; that change, to the backbone of the maps on the page,
     changes nothing."""
     session = visitor(request)
-    if session.shows_backbone(name):
+    if session.is_echo("backbone", name) or session.shows_backbone(name):  # a share link set the controls
         return gr.skip(), gr.skip(), gr.skip(), gr.skip()
     backbone = load_backbone(name)
     with session.lock:
@@ -63,9 +63,10 @@ def on_backbone_refused(request: gr.Request) -> str:
 
 
 def on_backbone_loaded(image_path: str | None, backbone_name: str, request: gr.Request) -> tuple:
-    """After a backbone change: the image's top-5 on the new backbone (:func:`on_image`), unless the maps on the
-    page already use it (the dropdown was put back after a refusal)."""
-    if visitor(request).shows_backbone(backbone_name):
+    """After a backbone change: the image's top-5 on the new backbone (:func:`on_image`), unless there is no image
+    (:func:`on_backbone` has set the target list) or the maps on the page already use it (the dropdown was put
+    back after a refusal)."""
+    if not image_path or visitor(request).shows_backbone(backbone_name):
         return tuple(gr.skip() for _ in range(3 + len(CLEARED)))
     return on_image(image_path, backbone_name, request)
 
@@ -76,7 +77,7 @@ def on_image(image_path: str | None, backbone_name: str, request: gr.Request) ->
     preview it and show the top-5 predictions, which the target selector lists first. A refused upload leaves
     the previous image's results on the page."""
     session = visitor(request)
-    if session.is_echo(image_path):  # the share link's image, explained already
+    if session.is_echo("image", image_path) and session.has_results():  # the share link's image, explained already
         return tuple(gr.skip() for _ in range(3 + len(CLEARED)))
     if not image_path:
         session.drop_results()

@@ -6,12 +6,13 @@ copies the URL's query into a hidden box in the browser (:data:`READ_QUERY_JS`),
 not empty changes that box, whose change event (a model call, queued like Explain) is :func:`on_open`.
 
 Opening sets the image and backbone from the server, which fires their change events; the session notes
-the image it set (:meth:`~studio.session.Session.expect_echo`) so that the image's change event, the echo,
-does not start over (clear the maps, reset the target) after the link's run."""
+the image and backbone it set (:meth:`~studio.session.Session.expect_echo`) so that their change events, the
+echoes, do not start over (clear the maps, reset the layer, target and prompts) after the link set them."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 from urllib.parse import parse_qs
 
 import gradio as gr
@@ -40,11 +41,11 @@ COPY_JS = """(query) => { if (!query || !query.startsWith('?')) return query;
 
 
 @friendly_errors
-def on_share(
-    image_path: str | None, backbone: str, methods: list[str], target: str | None, layer: str | None, gamma: float
-) -> gr.Textbox:
-    """The query of the view on the page (:data:`COPY_JS` makes it a URL); says so when the image cannot go."""
-    query, note = link_query(image_path, backbone, methods, target, layer, gamma)
+def on_share(*view: Any) -> gr.Textbox:
+    """The query of the view on the page, given as :func:`~studio.share_link.link_query`'s arguments (the image,
+    backbone, methods, target, layer, γ and the prompt boxes); :data:`COPY_JS` makes it a URL. Says so when the
+    image cannot go."""
+    query, note = link_query(*view)
     if note:
         gr.Info(note)
     return gr.Textbox(value=query, visible=True)
@@ -58,6 +59,11 @@ def on_open(query: str, request: gr.Request, progress: gr.Progress = gr.Progress
     if view is None:
         return tuple(gr.skip() for _ in range(OUTPUTS))
     view, backbone = loaded(view)
+    session = handlers.visitor(request)
+    with session.lock:
+        session.backbone = view.backbone
+    if view.backbone != DEFAULT_BACKBONE:  # the page's dropdown starts on the default: setting it fires a change
+        session.expect_echo("backbone", view.backbone)
     for note in view.notes:
         gr.Warning(note)
     is_clip = backbone.family == "clip"
@@ -69,8 +75,8 @@ def on_open(query: str, request: gr.Request, progress: gr.Progress = gr.Progress
         view.methods,
         view.gamma if view.gamma is not None else DEFAULT_GAMMA,
         gr.Dropdown(choices=target_choices(backbone, []), value=view.target, visible=not is_clip),
-        gr.Textbox(visible=is_clip, interactive=True),
-        gr.Textbox(visible=is_clip, interactive=True),
+        gr.Textbox(value=view.prompts, visible=is_clip, interactive=True),
+        gr.Textbox(value=view.compare_prompts, visible=is_clip, interactive=True),
     ]
     if view.example is None:
         return gr.skip(), *controls, *[gr.skip()] * 7
@@ -97,8 +103,8 @@ def explained(view: View, controls: list, request: gr.Request, progress: gr.Prog
             view.backbone,
             view.methods,
             view.target,
-            "",
-            "",
+            view.prompts,
+            view.compare_prompts,
             view.layer,
             controls[5],
             DEFAULT_REFERENCES,
@@ -109,6 +115,6 @@ def explained(view: View, controls: list, request: gr.Request, progress: gr.Prog
     except gr.Error as error:
         gr.Warning(error.message)
         return gr.skip(), *controls, *[gr.skip()] * 7
-    handlers.visitor(request).expect_echo(image_path)
+    handlers.visitor(request).expect_echo("image", image_path)
     controls[6] = gr.Dropdown(choices=targets.choices, value=view.target, visible=True)
     return image_path, *controls, gr.Image(preview, visible=True), *maps

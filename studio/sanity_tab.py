@@ -34,7 +34,9 @@ re-initialised block by block from the head down to the input, and each map is c
 step. The number under each map is Spearman's rank correlation ρ with the original map: a method that
 explains the model should drop towards 0 once the head is random. A map that stays the same is showing the
 image, not what the model learned. **Random class**: the map of a random other class against the target's
-map; a class-specific method should give a different map (low ρ). "blank" means the map became all zero."""
+map; a class-specific method should give a different map (low ρ). "blank" means the map became all zero.
+Beside ρ, the table gives the overlap (IoU) of the two maps' top-15 % pixels and their SSIM (structural
+similarity; 1 = the same map)."""
 
 
 def sanity_method_choices() -> list[tuple[str, str]]:
@@ -142,16 +144,19 @@ def figure_image(figure) -> Image.Image:
 
 
 def similarity_markdown(check: SanityCheck) -> str:
-    """The table of ρ per method: after the head, after the whole network, and for a random class."""
+    """The table per method: Spearman ρ after the head, after the whole network (with its top-15 % IoU and
+    SSIM), the lowest ρ, and ρ for a random class."""
     rows = [
         f"Target **{check.target_label}**, random class **{check.random_label}** (seed {check.seed}).",
         "",
-        "| method | ρ, head random | ρ, all random | lowest ρ | ρ, random class |",
-        "|---|---|---|---|---|",
+        "| method | ρ, head random | ρ, all random | top-15 % IoU, all random | SSIM, all random | lowest ρ "
+        "| ρ, random class |",
+        "|---|---|---|---|---|---|---|",
     ]
     for method_id in check.method_ids:
         values = check.similarity[method_id]
         finite = [value for value in values if not math.isnan(value)]
-        cells = [values[1], values[-1], min(finite, default=math.nan), check.random_similarity[method_id]]
+        last = [check.measures[name][method_id][-1] for name in ("top_iou", "ssim")]
+        cells = [values[1], values[-1], *last, min(finite, default=math.nan), check.random_similarity[method_id]]
         rows.append(f"| {METHODS[method_id].name} | " + " | ".join(format_similarity(v) for v in cells) + " |")
     return "\n".join(rows)

@@ -47,7 +47,7 @@ class Session:
     stop: threading.Event = field(default_factory=threading.Event)
     last_used: float = field(default_factory=time.monotonic)
     note: str = ""
-    echo: str | None = None
+    echoes: dict[str, str] = field(default_factory=dict)
 
     def begin_run(self) -> tuple[int, threading.Event]:
         """Number a new Explain run and give it a fresh stop flag; the previous run is asked to stop."""
@@ -76,16 +76,16 @@ class Session:
         with self.lock:
             return self.explanation is not None and self.explanation.backbone.name == name
 
-    def expect_echo(self, image_path: str) -> None:
-        """The server just put ``image_path`` on the page (a share link): its change event is an echo."""
+    def expect_echo(self, control: str, value: str) -> None:
+        """The server just put ``value`` in ``control`` ("image", "backbone") on the page (a share link): the
+        control's change event is an echo, which must not reset what the link set."""
         with self.lock:
-            self.echo = image_path
+            self.echoes[control] = value
 
-    def is_echo(self, image_path: str | None) -> bool:
-        """Whether a change to ``image_path`` is the echo of :meth:`expect_echo` (true once)."""
+    def is_echo(self, control: str, value: str | None) -> bool:
+        """Whether a change of ``control`` to ``value`` is the echo of :meth:`expect_echo` (true once)."""
         with self.lock:
-            echo, self.echo = self.echo, None
-            return echo is not None and echo == image_path and self.explanation is not None
+            return value is not None and self.echoes.pop(control, None) == value
 
     def current(self, run: int) -> bool:
         """Whether results of ``run`` may still be shown (no later run has begun)."""

@@ -13,7 +13,7 @@ from cam_methods import Cancelled, explain
 from cam_methods.__main__ import main
 from cam_methods.comparison import average_ranks, spearman
 from cam_methods.randomisation import HEAD, cascade_blocks, randomisable_copy, reinitialise
-from cam_methods.sanity import random_other_class, run_seconds, sanity_check, sanity_cost
+from cam_methods.sanity import MEASURES, random_other_class, run_seconds, sanity_check, sanity_cost
 from model_zoo.bundled import efficientnet_lite0
 from model_zoo.timm_models import EFFICIENTNET_LITE0, timm_backbone
 from tests.conftest import ASSETS
@@ -77,6 +77,13 @@ def test_toy_sanity_check_steps_progress_and_untouched_model():
     check = sanity_check(backbone, positive_input(), ["gradcam", "cam"], progress=lambda f, m: calls.append(f))
     assert check.steps == ("original", HEAD, "conv") == sanity_cost(backbone).steps
     assert all(len(values) == 3 and values[0] == pytest.approx(1.0) for values in check.similarity.values())
+    assert set(check.measures) == set(MEASURES) and check.similarity is check.measures["spearman"]
+    for name, measure in MEASURES.items():
+        series, maps = check.measures[name]["gradcam"], check.maps["gradcam"]
+        assert series[0] == pytest.approx(1.0) or name == "spearman" and np.isnan(series[0])
+        np.testing.assert_array_equal(series[1:], [measure(maps[0], later) for later in maps[1:]])  # NaN == NaN
+        random_map = check.random_maps["gradcam"]
+        np.testing.assert_array_equal(check.random_measures[name]["gradcam"], measure(maps[0], random_map))
     assert len(check.maps["gradcam"]) == 3 and check.maps["gradcam"][0].shape == (8, 8)
     assert calls == sorted(calls) and calls[-1] == 1.0 and len(calls) == sanity_cost(backbone).runs
     assert check.random_class != check.target and check.random_label == f"class {check.random_class}"
@@ -111,10 +118,10 @@ def test_cost_is_known_before_running(lite0, chelsea_path):
 
 
 def test_randomising_lite0_changes_gradcam_on_the_bundled_examples(lite0):
-    """Acceptance: after the whole network is random, Grad-CAM's map keeps little of its ranking
-    (README "Sanity checks" lists the values; a blank map, ρ = NaN, counts as changed). The network is
-    randomised as the cascade's last step leaves it: every block, head first, block i with seed i (the CLI
-    test runs the whole cascade through ``sanity_check``)."""
+    """Acceptance (issue: Spearman to the original < 0.5 on every bundled example): after the whole network
+    is random, Grad-CAM's map keeps little of its ranking (README "Sanity checks" lists the values, seed 0:
+    all below +0.25). The network is randomised as the cascade's last step leaves it: every block, head
+    first, block i with seed i (the CLI test runs the whole cascade through ``sanity_check``)."""
     paths = sorted(glob.glob(os.path.join(ASSETS, "*.png")) + glob.glob(os.path.join(ASSETS, "*.jpg")))
     before = {name: tensor.clone() for name, tensor in lite0.model.state_dict().items()}
     random_net = randomisable_copy(lite0)
@@ -126,7 +133,7 @@ def test_randomising_lite0_changes_gradcam_on_the_bundled_examples(lite0):
         randomised = explain(random_net, original.input_tensor, ["gradcam"], target=int(original.target))
         final.append(spearman(original.maps["gradcam"], randomised.maps["gradcam"]))
     assert len(final) == 5
-    assert np.nanmean(final) < 0.5 and all(not value >= 0.7 for value in final), final
+    assert np.isfinite(final).all() and max(final) < 0.5, final  # finite: no map went blank
     assert all(torch.equal(before[name], tensor) for name, tensor in lite0.model.state_dict().items())
 
 
@@ -138,9 +145,10 @@ def test_cli_prints_the_table_and_writes_the_figures(tmp_path, capsys):
     assert (tmp_path / "sanity.png").stat().st_size > 0 and (tmp_path / "sanity_curve.png").stat().st_size > 0
     assert main([os.path.join(ASSETS, "coffee.png"), "--sanity", "--methods", "nope", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
-    # the whole cascade on Lite0 through sanity_check: Grad-CAM's ρ after the last step (README: +0.05)
+    # the whole cascade on Lite0 through sanity_check: Grad-CAM's ρ after the last step (README: −0.11)
     last = out.splitlines()[3].split()[-2]
-    assert last == "blank" or float(last) < 0.5, out
+    assert float(last) < 0.5, out
+    assert "SSIM to the original map" in out and "top-15 % IoU to the original map" in out
 
 
 class _TwoBlockViT(torch.nn.Module):
@@ -175,3 +183,18 @@ def test_lite0_batch_norms_get_their_own_reset():
     assert torch.equal(copy.model.bn2.weight, torch.ones_like(copy.model.bn2.weight))
     assert torch.equal(copy.model.bn2.running_var, torch.ones_like(copy.model.bn2.running_var))
     assert not torch.equal(copy.model.conv_head.weight, unfolded.model.conv_head.weight)
+
+
+def test_the_tab_table_shows_iou_and_ssim_after_the_whole_network():
+    from cam_methods.sanity_report import format_similarity
+    from studio.sanity_tab import similarity_markdown
+
+    torch.manual_seed(0)
+    check = sanity_check(toy_backbone(GapLinear(), cam=True), positive_input(), ["gradcam"])
+    table = similarity_markdown(check)
+    header, row = table.splitlines()[2], table.splitlines()[-1]
+    cells = [cell.strip() for cell in row.split("|")[1:-1]]
+    assert "top-15 % IoU, all random" in header and "SSIM, all random" in header
+    assert cells[0] == "Grad-CAM" and cells[2] == format_similarity(check.similarity["gradcam"][-1])
+    assert cells[3] == format_similarity(check.measures["top_iou"]["gradcam"][-1])
+    assert cells[4] == format_similarity(check.measures["ssim"]["gradcam"][-1])

@@ -10,27 +10,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import gradio as gr
 import pytest
+from random_backbones import tiny_clip_spec
 
 from cam_methods import METHODS
-from model_zoo import load_backbone
+from model_zoo import load_backbone, register_backbone
 from studio import handlers, open_link
-from studio.choices import PRESETS, TOP1
+from studio.choices import MAX_PROMPT_CHARS, MAX_PROMPTS, TOP1
 from studio.examples import EXAMPLES, example_name
-from studio.method_picker import as_pick, base_methods, finer_variants, picked
 from studio.share_link import MAX_CHARS, UPLOAD_NOTE, fit_to, link_query, read_link
 
 LITE0 = load_backbone("efficientnet_lite0")
+CLIP = register_backbone(tiny_clip_spec("test-clip-link")).name
 HOSTILE = "<img src=x onerror=alert(1)>"
-
-
-def test_the_picker_adds_each_ticked_base_s_finer_variant_and_presets_survive_the_round_trip():
-    variants = finer_variants()
-    assert all(METHODS[variant].base == base for base, variant in variants.items()) and len(variants) == 8
-    assert picked(["gradcam", "eigencam"], True) == ["gradcam", "finer-gradcam", "eigencam"]  # Eigen-CAM has none
-    assert picked(["gradcam", "eigencam"], False) == ["gradcam", "eigencam"]
-    for methods in PRESETS.values():
-        assert sorted(picked(*as_pick(methods))) == sorted(methods)
-    assert set(base_methods()) | set(variants.values()) == set(METHODS)
 
 
 def test_a_link_with_none_of_the_parameters_asks_for_nothing():
@@ -73,6 +64,10 @@ def test_an_uploaded_image_stays_out_of_the_link_with_one_sentence(tmp_path):
         ({"target": "1000"}, "not a class of this backbone"),
         ({"target": "٣"}, "not a class of this backbone"),  # a digit, but not an ASCII one
         ({"example": "x" * (MAX_CHARS + 1)}, "too long"),
+        ({"prompts": "[click me](https://example.com)"}, "prompts are ignored"),  # would be a link in the summary
+        ({"prompts": "a cat" + "; a dog" * MAX_PROMPTS}, "prompts are ignored"),
+        ({"compare": "a" * (MAX_PROMPT_CHARS + 1)}, "“compare against” prompts are ignored"),
+        ({"compare": HOSTILE}, "“compare against” prompts are ignored"),
     ],
 )
 def test_a_hostile_parameter_is_ignored_with_one_sentence_that_does_not_repeat_it(asked, words):
@@ -82,7 +77,7 @@ def test_a_hostile_parameter_is_ignored_with_one_sentence_that_does_not_repeat_i
     assert view.example is None or view.example in EXAMPLES
     assert view.layer in LITE0.layers and (view.target == TOP1 or view.target.isdigit())
     assert view.gamma is None or 0 <= view.gamma <= 2
-    assert set(view.methods) <= set(METHODS)
+    assert set(view.methods) <= set(METHODS) and view.prompts == view.compare_prompts == ""
 
 
 def test_opening_a_link_sets_the_controls_and_explains_and_its_echo_does_not_clear_the_maps():
@@ -92,7 +87,7 @@ def test_opening_a_link_sets_the_controls_and_explains_and_its_echo_does_not_cle
     outputs = open_link.on_open(query, request, lambda *args, **kwargs: None)
     assert len(outputs) == open_link.OUTPUTS
     image_path, backbone, layer, bases, finer, methods, gamma, target, *_, gallery, top5, summary = outputs[:14]
-    assert (bases, finer, methods, gamma) == (["gradcam"], True, ["gradcam", "finer-gradcam"], 1.2)
+    assert (bases, finer, methods, gamma) == (["gradcam"], ["finer-gradcam"], ["gradcam", "finer-gradcam"], 1.2)
     assert target.value == "285" and len(gallery) == 2 and "Egyptian cat" in summary
     echo = handlers.on_image(image_path, "efficientnet_lite0", request)  # the page sends the image back
     assert all(isinstance(output, type(gr.skip())) for output in echo)
@@ -105,3 +100,28 @@ def test_the_backbone_handler_shows_download_progress_and_still_refuses_cleanly_
     with pytest.raises(gr.Error, match="ResNet-50"):
         handlers.on_backbone("resnet50", SimpleNamespace(session_hash="offline-progress"), progress)
     assert handlers.on_backbone_refused(SimpleNamespace(session_hash="offline-progress")) == "efficientnet_lite0"
+
+
+def test_a_link_s_prompts_reach_a_clip_view_and_no_other():
+    layer = "visual.transformer.resblocks.0.ln_1"
+    query, _ = link_query(None, CLIP, ["gradcam"], None, layer, 0.6, "a cat;a dog ", "a lynx")
+    asked = {key: values[0] for key, values in parse_qs(urlsplit(query).query).items()}
+    assert (asked["prompts"], asked["compare"]) == ("a cat; a dog", "a lynx")
+    view = fit_to(read_link(asked), load_backbone(CLIP))
+    assert (view.prompts, view.compare_prompts, view.notes) == ("a cat; a dog", "a lynx", ())
+    assert fit_to(read_link(asked), LITE0).prompts == ""  # a classifier has no prompt box
+
+
+def test_a_link_without_an_example_keeps_its_backbone_s_layer_target_and_prompts_after_the_backbone_s_echo():
+    """The link sets the backbone on the page, whose change event used to reset the layer, target and prompts
+    to the backbone's defaults after the link had set them (there are no maps yet to say it is current)."""
+    request = SimpleNamespace(session_hash="share-no-example")
+    layer = "visual.transformer.resblocks.0.ln_1"  # not the default layer
+    outputs = open_link.on_open(f"?backbone={CLIP}&layer={layer}&target=285&prompts=a%20cat", request)
+    _, backbone, layer_box, *_, target, prompts, _ = outputs[:10]
+    assert (backbone, layer_box.value, target.value, prompts.value) == (CLIP, layer, "285", "a cat")
+    echo = [handlers.on_backbone(CLIP, request), handlers.on_backbone_loaded(None, CLIP, request)]
+    assert all(isinstance(output, type(gr.skip())) for outputs in echo for output in outputs)
+    assert handlers.on_backbone_refused(request) == CLIP  # a refused backbone later goes back to the link's
+    assert isinstance(handlers.on_backbone(LITE0.name, request)[0], gr.Dropdown)
+    assert handlers.on_backbone(CLIP, request)[0].value == load_backbone(CLIP).default_layer  # the echo came once

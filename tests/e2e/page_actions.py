@@ -25,15 +25,15 @@ def upload_and_wait(page, path: str, top1: str = "tiger cat") -> None:
 
 
 def choose_methods(page, names) -> None:
-    """Tick the base methods in ``names``; the Finer-CAM toggle is on when any name is a Finer variant (it adds
-    the variant of every ticked base that has one)."""
-    methods = page.locator("#methods")
-    for box in methods.get_by_role("checkbox").all():
-        box.set_checked(False)
+    """Tick exactly the methods in ``names``: a base in the methods group, a "Finer-X" as X's toggle in the
+    "+ Finer-CAM of" group (which adds that variant only)."""
+    groups = {"bases": page.locator("#methods"), "finer": page.locator("#finer_of")}
+    for group in groups.values():
+        for box in group.get_by_role("checkbox").all():
+            box.set_checked(False)
     for name in names:
-        if not name.startswith("Finer-"):
-            methods.get_by_label(name, exact=True).set_checked(True)
-    page.locator("#finer_toggle input").set_checked(any(name.startswith("Finer-") for name in names))
+        group, label = ("finer", name.removeprefix("Finer-")) if name.startswith("Finer-") else ("bases", name)
+        groups[group].get_by_label(label, exact=True).set_checked(True)
 
 
 def gallery_sources(page) -> list[str]:

@@ -18,7 +18,7 @@ from page_actions import (
     upload_and_wait,
 )
 
-FOUR = ("Grad-CAM", "HiResCAM", "Finer-Grad-CAM", "Layer-CAM")  # with the Finer toggle: six maps, four tiles
+FOUR = ("Grad-CAM", "HiResCAM", "Layer-CAM", "Finer-Grad-CAM", "Finer-HiResCAM", "Finer-Layer-CAM")  # 4 tiles
 TWELVE = (
     "Grad-CAM", "HiResCAM", "Grad-CAM++", "XGrad-CAM", "Layer-CAM", "Abs-CAM (phase 1)",
     "Finer-Grad-CAM", "Finer-HiResCAM", "Finer-Grad-CAM++", "Finer-XGrad-CAM", "Finer-Layer-CAM",
@@ -177,7 +177,8 @@ def test_a_preset_ticks_its_methods(desktop):
     assert not any(
         box.is_checked() for box in boxes.all() if "slow" in box.evaluate("b => b.closest('label').innerText")
     )
-    assert desktop.locator("#finer_toggle input").is_checked()  # the preset has Finer-CAM variants
+    finer = desktop.locator("#finer_of").get_by_role("checkbox").all()  # the preset has the fast Finer variants
+    assert all(box.is_checked() != ("slow" in box.evaluate("b => b.closest('label').innerText")) for box in finer)
 
 
 def test_an_example_thumbnail_loads_its_image_from_one_short_row(phone):
