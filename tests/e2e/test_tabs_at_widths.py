@@ -64,8 +64,10 @@ def wait_shown(page, selector: str, timeout: int = TIMEOUT_MS) -> None:
     page.wait_for_function(LOADED, arg=f"{selector} img", timeout=timeout)
 
 
-def problems(page, selector: str, readable: float = 0) -> list[str]:
-    return page.evaluate(PROBLEMS, [f"{selector} img", readable])
+def problems(page, selectors: str, readable: float = 0) -> list[str]:
+    """What is wrong with the page and the images under ``selectors`` (comma-separated), at its width."""
+    images = ", ".join(f"{selector.strip()} img" for selector in selectors.split(","))
+    return page.evaluate(PROBLEMS, [images, readable])
 
 
 def cut_captions(page, selector: str) -> list[str]:
