@@ -1,7 +1,8 @@
 """The newer tabs and panels at phone width (390 px) and desktop width (1366 px), after their main action ran:
 Across layers (the methods × layers grid), Learn (anatomy figures, the toy), Sanity check (strip and curve)
-and the Compare panel. On a phone: no sideways page scroll, every picture inside the screen and drawn at a
-readable scale, whole captions; on a desktop: the layer grid and the sanity strip with no inner scroll box.
+and the Compare panel. On a phone: no sideways page scroll, every picture inside the screen, not cut off by
+its box and drawn at a readable scale, whole captions; on a desktop: the layer grid and the sanity strip with
+no inner scroll box.
 
 One app, one page per width (module scope), the cheapest settings each tab offers: two fast methods, one
 method for the sanity check.
@@ -29,6 +30,8 @@ PROBLEMS = """([selector, readable]) => {
     const box = image.getBoundingClientRect(), name = (image.closest('[id]') || {}).id;
     if (box.width === 0) continue;  // hidden (the other width's drawing)
     if (box.right > width + 0.5) problems.push(`${name}: an image ends at ${Math.round(box.right)} px`);
+    const block = image.closest('.block').getBoundingClientRect();
+    if (box.bottom > block.bottom + 0.5) problems.push(`${name}: an image is cut off by its box`);
     if (readable && box.width < readable * image.naturalWidth)
       problems.push(`${name}: shown at ${Math.round(box.width)} of its ${image.naturalWidth} px`);
   }
