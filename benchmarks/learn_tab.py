@@ -55,7 +55,7 @@ def main() -> None:
     timed(f"anatomy at {layer}", lambda: learn_examples.example_anatomy(layer))
     timed("switch the target (5 classes)", learn_examples.switch_targets)
     if args.figure:
-        learn_examples.example_anatomy(layer)[1].save(args.figure)
+        learn_examples.example_anatomy(layer)[2].save(args.figure)  # the wide sums figure
 
 
 if __name__ == "__main__":

@@ -42,41 +42,50 @@ def input_picture(check: SanityCheck) -> Image.Image:
     return Image.fromarray(original.backbone.preprocess.denormalise(original.input_tensor))
 
 
-def strip_figure(check: SanityCheck, cmap: str = "jet", opacity: float = 0.5) -> Figure:
+def strip_figure(check: SanityCheck, cmap: str = "jet", opacity: float = 0.5, per_line: int | None = None) -> Figure:
     """One row per method: its map after each step of the cascade, then the random class's map; ρ to the
-    original under each thumbnail."""
+    original under each thumbnail. ``per_line`` wraps each method's row after that many maps (a narrow figure
+    for a phone; every wrapped thumbnail then carries its step's name)."""
     picture = np.asarray(input_picture(check))
     columns = [*check.steps, f"class: {check.random_label.split(',')[0]}"]
-    rows = len(check.method_ids)
-    figure = Figure(figsize=(THUMBNAIL_INCHES * len(columns), (THUMBNAIL_INCHES + 0.3) * rows), layout="constrained")
-    axes = figure.subplots(rows, len(columns), squeeze=False)
-    for row, method_id in enumerate(check.method_ids):
+    per_line = min(per_line or len(columns), len(columns))
+    lines = math.ceil(len(columns) / per_line)
+    rows = len(check.method_ids) * lines
+    row_inches = THUMBNAIL_INCHES * picture.shape[0] / picture.shape[1] + (0.3 if lines == 1 else 0.45)
+    figure = Figure(figsize=(THUMBNAIL_INCHES * per_line, row_inches * rows + 0.4), layout="constrained")
+    axes = figure.subplots(rows, per_line, squeeze=False)
+    for axis in axes.flat:
+        axis.set_axis_off()
+    for method_row, method_id in enumerate(check.method_ids):
         maps = [*check.maps[method_id], check.random_maps[method_id]]
         values = [*check.similarity[method_id], check.random_similarity[method_id]]
         for column, (heatmap, value) in enumerate(zip(maps, values, strict=True)):
-            axis = axes[row, column]
+            axis = axes[method_row * lines + column // per_line, column % per_line]
+            axis.set_axis_on()
             axis.imshow(np.asarray(overlay(picture, heatmap, cmap, opacity)))
             axis.set_xticks([])
             axis.set_yticks([])
             axis.set_xlabel(f"ρ {format_similarity(value)}", fontsize=7, labelpad=1)
-            if row == 0:
+            if method_row == 0 or lines > 1:
                 axis.set_title(columns[column], fontsize=7)
-        axes[row, 0].set_ylabel(METHODS[method_id].name, fontsize=8)
-    figure.suptitle(f"Cascading randomisation, head → input (target: {check.target_label})", fontsize=9)
+        axes[method_row * lines, 0].set_ylabel(METHODS[method_id].name, fontsize=8)
+    title = f"Cascading randomisation, head → input (target: {check.target_label})"
+    figure.suptitle(title if lines == 1 else title.replace(" (", "\n("), fontsize=9)
     return figure
 
 
 def similarity_curve(check: SanityCheck) -> Figure:
-    """Spearman ρ to the original map against the cascade step, one line per method (blank maps: gaps)."""
-    figure = Figure(figsize=(7.5, 3.6), layout="constrained")
+    """Spearman ρ to the original map against the cascade step, one line per method (blank maps: gaps); narrow
+    enough to read on a phone, the legend under the plot."""
+    figure = Figure(figsize=(5.2, 4.2), layout="constrained")
     axis = figure.subplots()
     steps = range(len(check.steps))
     for method_id in check.method_ids:
         axis.plot(steps, check.similarity[method_id], marker="o", label=METHODS[method_id].name)
     axis.axhline(0, color="grey", linewidth=0.8, linestyle="--")
-    axis.set_xticks(list(steps), check.steps, rotation=45, ha="right", fontsize=8)
+    axis.set_xticks(list(steps), check.steps, rotation=45, ha="right", fontsize=9)
     axis.set_ylim(-1.05, 1.05)
     axis.set_xlabel("randomised up to (head → input)")
     axis.set_ylabel("Spearman ρ to the original map")
-    axis.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+    figure.legend(loc="outside lower center", ncols=min(3, len(check.method_ids)), fontsize=9, frameon=False)
     return figure

@@ -8,6 +8,7 @@ shows (ReLU, min-max to [0, 1], upsampled, ``jet`` overlay).
 from __future__ import annotations
 
 import io
+import textwrap
 
 import numpy as np
 import torch
@@ -32,19 +33,22 @@ def png(figure: Figure) -> Image.Image:
     return Image.open(buffer).convert("RGB")
 
 
-def weights_figure(anatomy: Anatomy) -> Image.Image:
-    """Bars of α_k for the channels with the largest share of Grad-CAM's map; the shown channels in orange."""
+def weights_figure(anatomy: Anatomy, narrow: bool = False) -> Image.Image:
+    """Bars of α_k for the channels with the largest share of Grad-CAM's map; the shown channels in orange.
+    ``narrow``: 4 inches wide (a phone), the channel numbers upright and the long labels on two lines."""
     channels = anatomy.bar_channels()
-    figure = Figure(figsize=(9, 2.8), layout="constrained")
+    figure = Figure(figsize=(4, 3.6) if narrow else (9, 2.8), layout="constrained")
     axis = figure.subplots()
     shown = set(anatomy.channels.tolist())
     colours = [SHOWN if k in shown else HIGHLIGHT for k in channels.tolist()]
     axis.bar(range(len(channels)), anatomy.alpha[channels], color=colours)
     axis.axhline(0, color="black", linewidth=0.8)
-    axis.set_xticks(range(len(channels)), [str(k) for k in channels.tolist()], fontsize="small")
-    axis.set_xlabel(f"channel k (the {len(channels)} of {anatomy.channel_count} with the largest terms ‖α_k A_k‖)")
+    labels = [str(k) for k in channels.tolist()]
+    axis.set_xticks(range(len(channels)), labels, fontsize="small", rotation=90 if narrow else 0)
+    line = "\n" if narrow else " "
+    axis.set_xlabel(f"channel k (the {len(channels)} of {anatomy.channel_count}{line}with the largest terms ‖α_k A_k‖)")
     axis.set_ylabel("α_k = mean of G_k")
-    axis.set_title("Grad-CAM's channel weights (orange: the channels drawn below)", fontsize="medium")
+    axis.set_title(f"Grad-CAM's channel weights{line}(orange: the channels drawn below)", fontsize="medium")
     axis.grid(axis="y", alpha=0.3)
     return png(figure)
 
@@ -110,12 +114,30 @@ def factor_row(figure: Figure, axes: list[Axes], anatomy: Anatomy, kind: str) ->
 ROWS = (("activations", factor_row), ("gradcam", sum_row), ("gradients", factor_row), ("hirescam", sum_row))
 
 
-def sum_figure(anatomy: Anatomy) -> Image.Image:
+def sum_figure(anatomy: Anatomy, narrow: bool = False) -> Image.Image:
     """Four rows: the shown channels' A_k; Grad-CAM's α_k·A_k terms adding up to its map; their G_k (α_k is
-    each one's mean); and HiResCAM's G_k⊙A_k terms adding up to its map."""
-    columns = len(anatomy.channels) + 3
-    figure = Figure(figsize=(2.1 * columns, 8.8), layout="constrained")
-    grid = figure.subplots(4, columns)
+    each one's mean); and HiResCAM's G_k⊙A_k terms adding up to its map. ``narrow`` (a phone) breaks each row
+    in two lines, the channel terms over the rest, the sum and the map, with titles wrapped to fit."""
+    shown = len(anatomy.channels)
+    if not narrow:
+        figure = Figure(figsize=(2.1 * (shown + 3), 8.8), layout="constrained")
+        grid = figure.subplots(4, shown + 3)
+        rows = [list(row) for row in grid]
+    else:
+        per_line = max(shown, 3)
+        heights = [1, 1, 1, 1, 1, 0.01, 1, 1]  # the gradients have nothing on their second line
+        figure = Figure(figsize=(1.1 * per_line, 8.4), layout="constrained")
+        grid = figure.subplots(8, per_line, gridspec_kw={"height_ratios": heights})
+        rows = [list(grid[2 * row, :shown]) + list(grid[2 * row + 1, :3]) for row in range(4)]
+        for axis in grid.flat:
+            axis.set_axis_off()
     for row, (kind, fill) in enumerate(ROWS):
-        fill(figure, list(grid[row]), anatomy, kind)
+        if narrow:
+            for axis in rows[row]:
+                axis.set_axis_on()
+        fill(figure, rows[row], anatomy, kind)
+    if narrow:
+        for axis in grid.flat:
+            title = "\n".join(textwrap.fill(part, 14) for part in axis.get_title().replace(": ", ", ").split(", "))
+            axis.set_title(title, fontsize="x-small")
     return png(figure)

@@ -38,7 +38,7 @@ def build(ui: SimpleNamespace) -> None:
             ui.left_name = gr.Markdown(elem_id="compare_left_name")
             ui.right_name = gr.Markdown(elem_id="compare_right_name")
         ui.compare = gr.ImageSlider(label="Compare", elem_id="compare_slider")
-        with gr.Row():
+        with gr.Row(elem_id="compare_difference_row"):  # stacked on a phone (canvas.css)
             ui.difference = gr.Image(
                 label="Difference left − right (red: left higher, blue: right higher)",
                 interactive=False,

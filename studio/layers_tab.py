@@ -30,6 +30,7 @@ from .session import IMAGE_FILES, STORE, Session
 SWEEP_KEY = "layer sweep"  # file keys of the grid: (IMAGE_FILES, SWEEP_KEY, sweep number, layer, method, display)
 MAX_TILES = 48  # methods × layers in one sweep: pictures the page loads, within the session's file cap
 SWEEPS = itertools.count(1)  # numbers every sweep, so that a new sweep never reuses an old sweep's pictures
+PHONE_METHODS = 3  # on a phone the grid is transposed (methods side by side) up to this many methods (canvas.css)
 
 
 def build(ui: SimpleNamespace, model_calls: str) -> None:
@@ -37,7 +38,8 @@ def build(ui: SimpleNamespace, model_calls: str) -> None:
     with gr.Tab("Across layers"):
         gr.Markdown(
             "Every chosen fast method at every layer of the backbone, from **one** forward pass: rows are methods, "
-            "columns are layers (shallow → deep). Methods that agree at the last layer often part earlier."
+            "columns are layers (shallow → deep; on a phone, methods side by side and layers down the page). "
+            "Methods that agree at the last layer often part earlier."
         )
         ui.sweep = gr.Button("Sweep every layer", variant="primary", elem_id="sweep_layers")
         ui.sweep_status = gr.Markdown(elem_id="sweep_status")
@@ -99,7 +101,9 @@ def on_sweep(
         session.files.forget_all_but(lambda key: not is_older_sweep(key, sweep_number))
         grid = [draw(layer, part, method_id) for method_id in fast for layer, part in sweep.per_layer.items()]
     STORE.settle()
-    return gr.Gallery(value=grid, columns=len(sweep.per_layer)), status_line(sweep, fast, methods or [])
+    many = ["many-methods"] if len(fast) > PHONE_METHODS else []  # a phone shows them two by two instead
+    gallery = gr.Gallery(value=grid, columns=len(sweep.per_layer), elem_classes=many)
+    return gallery, status_line(sweep, fast, methods or [])
 
 
 def tile_drawer(

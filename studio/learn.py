@@ -28,7 +28,7 @@ NOT_READY = "The two-object demonstration is still being computed; please try ag
 
 
 @friendly_errors
-def on_layer(layer: str, request: gr.Request | None = None) -> tuple[Any, Any, str]:
+def on_layer(layer: str, request: gr.Request | None = None) -> learn_examples.Figures:
     """The bundled example's anatomy at ``layer`` (a ValueError names the layers of the bundled backbone).
     ``request`` identifies the visitor to :func:`~studio.fair_use.admit`, the validator of the model events."""
     layers = load_backbone(DEFAULT_BACKBONE).layers
@@ -38,7 +38,7 @@ def on_layer(layer: str, request: gr.Request | None = None) -> tuple[Any, Any, s
 
 
 @friendly_errors
-def on_own(request: gr.Request | None = None) -> tuple[Any, Any, str]:
+def on_own(request: gr.Request | None = None) -> learn_examples.Figures:
     """The anatomy of this visitor's latest Explain results, from the A and G their run captured."""
     session = STORE.get(getattr(request, "session_hash", None))
     with session.lock:
@@ -51,7 +51,7 @@ def on_open(layer: str, opened: bool, request: gr.Request | None = None) -> tupl
     """On the tab's first opening in a page: the example's anatomy and the two-object demonstration (later
     openings keep what the visitor chose); ``request`` as for :func:`on_layer`."""
     if opened:
-        return (gr.skip(),) * 5 + (True,)
+        return (gr.skip(),) * 7 + (True,)
     overlays = learn_examples.switch_targets()
     first = next(iter(overlays))
     return (*on_layer(layer), gr.Radio(choices=list(overlays), value=first), overlays[first], True)
@@ -88,8 +88,10 @@ def anatomy_section(ui: SimpleNamespace) -> None:
         ui.own = gr.Button("Take apart my Explain results instead", elem_id="anatomy_own")
     ui.caption = gr.Markdown(elem_id="anatomy_caption")
     figure = {"interactive": False, "format": "png"}  # text and thin lines: no lossy WebP
-    ui.weights = gr.Image(label="Grad-CAM's channel weights α_k", elem_id="anatomy_weights", **figure)
-    ui.sums = gr.Image(label="Each map as a sum of channel terms", elem_id="anatomy_sums", **figure)
+    for name, label in (("weights", "Grad-CAM's channel weights α_k"), ("sums", "Each map as a sum of channel terms")):
+        wide = gr.Image(label=label, elem_id=f"anatomy_{name}", elem_classes=["wide-only"], **figure)
+        narrow = gr.Image(label=label, elem_id=f"anatomy_{name}_narrow", elem_classes=["phone-only"], **figure)
+        setattr(ui, name, (wide, narrow))  # drawn twice; canvas.css shows the narrow one on a phone
 
 
 def toy_section(ui: SimpleNamespace) -> None:
@@ -98,7 +100,7 @@ def toy_section(ui: SimpleNamespace) -> None:
     ui.region = gr.Radio(
         list(toy.ZERO_REGIONS), value=toy.DEFAULT_REGION, label="Where the class weight W is zero", elem_id="toy_region"
     )
-    ui.toy = gr.Gallery(list(toy.demonstration()), columns=4, height=300, elem_id="hirescam_demo")
+    ui.toy = gr.Gallery(list(toy.demonstration()), label="The toy", columns=4, height="auto", elem_id="hirescam_demo")
     ui.why = gr.Markdown(toy.explanation(), elem_id="toy_why")
 
 
@@ -128,7 +130,7 @@ def learn_tab() -> None:
     toy_section(ui)
     switch_section(ui)
     gr.Markdown(learn_text.READING, elem_id="reading_note")
-    anatomy = [ui.weights, ui.sums, ui.caption]
+    anatomy = [*ui.weights, *ui.sums, ui.caption]
     model = {"concurrency_id": MODEL_CALLS, "show_progress_on": [ui.caption], **PRIVATE}
     outputs = [*anatomy, ui.target, ui.switched, ui.opened]
     opening(on_open, [ui.layer, ui.opened], outputs, validator=admit(on_open), **model)

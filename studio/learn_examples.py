@@ -30,8 +30,12 @@ SWITCH_TARGETS = 5
 NO_RESULTS = "Press Explain on the Explain tab first; the anatomy then takes its image, backbone, layer and target."
 
 
-def figures(dissected: anatomy.Anatomy) -> tuple[Image.Image, Image.Image, str]:
-    """The bar chart, the sums figure and a caption saying what was taken apart (and when the maps coincide)."""
+Figures = tuple[Image.Image, Image.Image, Image.Image, Image.Image, str]
+
+
+def figures(dissected: anatomy.Anatomy) -> Figures:
+    """The bar chart and the sums figure, each wide and narrow (for a phone), and a caption saying what was
+    taken apart (and when the maps coincide)."""
     caption = f"**Taken apart:** {dissected.title}."
     if dissected.coincide:
         caption += (
@@ -39,17 +43,22 @@ def figures(dissected: anatomy.Anatomy) -> tuple[Image.Image, Image.Image, str]:
             "head, so G_k is the same at every position and G_k⊙A_k = α_k·A_k. An earlier layer shows them part "
             "(the layer menu here for the bundled example; Advanced → Layer on the Explain tab for yours)."
         )
-    return anatomy_figures.weights_figure(dissected), anatomy_figures.sum_figure(dissected), caption
+    drawn = [
+        draw(dissected, narrow)
+        for draw in (anatomy_figures.weights_figure, anatomy_figures.sum_figure)
+        for narrow in (False, True)
+    ]
+    return (*drawn, caption)
 
 
 @functools.lru_cache(maxsize=16)
-def example_anatomy(layer: str) -> tuple[Image.Image, Image.Image, str]:
+def example_anatomy(layer: str) -> Figures:
     """The bundled example's anatomy at ``layer`` of the bundled backbone, top-1 class (cached per layer)."""
     backbone = load_backbone(DEFAULT_BACKBONE)
     return figures(anatomy.of_explanation(explain(backbone, EXAMPLE, ["gradcam", "hirescam"], layer=layer)))
 
 
-def own_anatomy(explanation: Explanation | None) -> tuple[Image.Image, Image.Image, str]:
+def own_anatomy(explanation: Explanation | None) -> Figures:
     """The anatomy of a visitor's latest Explain results (their image, backbone, layer and target)."""
     if explanation is None:
         raise ValueError(NO_RESULTS)

@@ -27,6 +27,7 @@ from .handlers import on_stop, validated_image, visitor
 
 DEFAULT_SANITY_METHODS = ("gradcam", "hirescam", "gradcampp", "eigencam")
 MAX_SANITY_METHODS = 6
+PHONE_STRIP_MAPS = 3  # maps per line of the strip drawn for a phone (canvas.css: .phone-only)
 INTRODUCTION = """### Sanity checks (Adebayo et al. 2018, *Sanity Checks for Saliency Maps*)
 **Cascading randomisation**: on a copy of the model (the served one is never changed), the weights are
 re-initialised block by block from the head down to the input, and each map is computed again after each
@@ -55,7 +56,10 @@ def sanity_tab(ui: SimpleNamespace, concurrency_id: str) -> None:
             run = gr.Button("Run sanity check", variant="primary", elem_id="sanity_run")
             stop = gr.Button("Stop", variant="secondary", size="sm", elem_id="sanity_stop")
         status = gr.Markdown(elem_id="sanity_status")
-        strip = gr.Image(label="Maps across the cascade (head → input), then a random class", elem_id="sanity_strip")
+        label = "Maps across the cascade (head → input), then a random class"
+        strip = gr.Image(label=label, elem_id="sanity_strip", elem_classes=["wide-only"])
+        label = "The cascade, then a random class"  # one line on a phone
+        strip_narrow = gr.Image(label=label, elem_id="sanity_strip_narrow", elem_classes=["phone-only"])
         curve = gr.Plot(label="Similarity to the original map", elem_id="sanity_curve")
         table = gr.Markdown(elem_id="sanity_table")
     for trigger in (tab.select, methods.change, ui.backbone.change):
@@ -63,7 +67,7 @@ def sanity_tab(ui: SimpleNamespace, concurrency_id: str) -> None:
     event = run.click(
         on_sanity,
         [ui.image, ui.backbone, methods, ui.target, ui.layer],
-        [strip, curve, table],
+        [strip, strip_narrow, curve, table],
         api_name="sanity_check",
         validator=admit(on_sanity),
         concurrency_id=concurrency_id,
@@ -105,7 +109,8 @@ def on_sanity(
     request: gr.Request,
     progress: gr.Progress = gr.Progress(),  # noqa: B008  (Gradio injects progress through this default)
 ) -> tuple:
-    """Run both sanity checks on the current image, backbone, target and layer: the strip, the curve, the table."""
+    """Run both sanity checks on the current image, backbone, target and layer: the strip (wide, and wrapped for
+    a phone), the curve, the table."""
     if not image_path:
         raise ValueError("upload an image or pick an example on the Explain tab first")
     if not methods or len(methods) > MAX_SANITY_METHODS:
@@ -126,7 +131,8 @@ def on_sanity(
         progress=lambda fraction, message: progress(fraction, desc=message),
         cancel=lambda: stop.is_set() or gone(),
     )
-    return figure_image(strip_figure(check)), similarity_curve(check), similarity_markdown(check)
+    strips = (figure_image(strip_figure(check, per_line=per_line)) for per_line in (None, PHONE_STRIP_MAPS))
+    return *strips, similarity_curve(check), similarity_markdown(check)
 
 
 def figure_image(figure) -> Image.Image:

@@ -103,13 +103,14 @@ def test_switching_the_target_moves_the_map_from_the_cat_to_the_espresso():
 
 
 def test_bundled_example_anatomy_and_the_layer_check():
-    weights, sums, caption = learn.on_layer(learn_examples.EXAMPLE_LAYER)
+    weights, narrow_weights, sums, narrow_sums, caption = learn.on_layer(learn_examples.EXAMPLE_LAYER)
     assert weights.size[0] > 0 and sums.size[0] > 0 and "layer blocks.5" in caption and "same map" not in caption
+    assert narrow_weights.size[0] < 400 and narrow_sums.size[0] < 400 < sums.size[0]  # a phone's are ≤ 4.4 in
     with pytest.raises(gr.Error, match="choose one of the bundled model's layers"):
         learn.on_layer("blocks.99")
     first = learn.on_open(learn_examples.EXAMPLE_LAYER, False)
-    assert first[2] == caption and len(first[3].choices) == 5 and first[-1] is True
-    assert learn.on_open(learn_examples.EXAMPLE_LAYER, True)[:5] == (gr.skip(),) * 5  # a later opening keeps it
+    assert first[4] == caption and len(first[5].choices) == 5 and first[-1] is True
+    assert learn.on_open(learn_examples.EXAMPLE_LAYER, True)[:7] == (gr.skip(),) * 7  # a later opening keeps it
 
 
 def test_own_anatomy_needs_an_explain_run_first_and_the_model_group_is_the_apps():
@@ -125,7 +126,7 @@ def test_own_anatomy_takes_apart_the_visitors_latest_explain_capture():
     session = STORE.get("learn-own-anatomy")
     run, _ = session.begin_run()
     assert session.install(run, explanation)
-    weights, sums, caption = learn.on_own(SimpleNamespace(session_hash="learn-own-anatomy"))
+    weights, _, sums, _, caption = learn.on_own(SimpleNamespace(session_hash="learn-own-anatomy"))
     assert "FlattenLinear, layer act" in caption and "class 2" in caption and "same map" not in caption
     assert weights.size[0] > 0 and sums.size[0] > 0
     STORE.discard("learn-own-anatomy")
