@@ -23,6 +23,7 @@ _RESAMPLE = {
     "bilinear": Image.Resampling.BILINEAR,
     "nearest": Image.Resampling.NEAREST,
 }
+_TORCH_MODES = ("bicubic", "bilinear")  # resized by F.interpolate(antialias=True), which matches Pillow's filters
 FRAMINGS = ("crop", "whole")
 WHOLE_LONGEST = 2.0  # whole framing: the long side is at most 2× the model's native size ...
 WHOLE_SHORTEST = 0.5  # ... and the short side at least half of it, so past 4:1 the long side is centre-cropped
@@ -144,17 +145,26 @@ class Preprocess:
         return Geometry(tuple(size), resized, box, self.framing)
 
     def __call__(self, image: Image.Image) -> tuple[torch.Tensor, Geometry]:
-        """Return the 1×3×H×W input tensor and the :class:`Geometry` that produced it."""
+        """Return the 1×3×H×W input tensor and the :class:`Geometry` that produced it.
+
+        Bicubic and bilinear resizing run on the 8-bit pixels in PyTorch (``antialias=True``: the same
+        filters as Pillow's, within one grey level after rounding, at about half the time); the
+        normalisation is one in-place ``x · 1/(255·std) − mean/std`` on the float32 crop.
+        """
         image = image.convert("RGB")
         geometry = self.geometry(image.size)
-        resized = image.resize(geometry.resized_size, _RESAMPLE[self.interpolation])
         left, top, width, height = geometry.crop_box
-        cropped = resized.crop((left, top, left + width, top + height))
-        pixels = torch.from_numpy(np.asarray(cropped, dtype=np.float32) / 255.0).permute(2, 0, 1)
-        mean = torch.tensor(self.mean).view(3, 1, 1)
-        std = torch.tensor(self.std).view(3, 1, 1)
-        tensor = ((pixels - mean) / std).unsqueeze(0).contiguous()
-        return tensor, geometry
+        if self.interpolation in _TORCH_MODES:
+            pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1).unsqueeze(0)
+            resized = F.interpolate(pixels, size=geometry.resized_size[::-1], mode=self.interpolation, antialias=True)
+            cropped = resized[:, :, top : top + height, left : left + width]
+        else:
+            resized = image.resize(geometry.resized_size, _RESAMPLE[self.interpolation])
+            cropped = torch.from_numpy(np.array(resized.crop((left, top, left + width, top + height))))
+            cropped = cropped.permute(2, 0, 1).unsqueeze(0)
+        tensor = cropped.to(torch.float32, memory_format=torch.contiguous_format)
+        std = torch.tensor(self.std).view(1, 3, 1, 1)
+        return tensor.mul_(1.0 / (255.0 * std)).sub_(torch.tensor(self.mean).view(1, 3, 1, 1) / std), geometry
 
     def denormalise(self, tensor: torch.Tensor) -> np.ndarray:
         """Turn a 1×3×H×W input tensor back into an H×W×3 uint8 picture (for overlays and FGVis)."""

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from model_zoo import BACKBONES, DEFAULT_BACKBONE, BackboneUnavailable
 
 from ..registry import METHODS
-from .work import MEASURES, TARGETS
+from .work import DEFAULT_MEASURES, MEASURES, TARGETS
 
 DEFAULT_METHODS = ("gradcam", "hirescam", "gradcampp", "layercam", "finer-gradcam", "eigencam")
 
@@ -33,7 +33,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--weights", default=None, help="local weights file for the backbone")
     run.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), help=f"ids from: {', '.join(METHODS)}")
     run.add_argument("--layers", nargs="+", default=[], help="layers to explain (default: the default layer)")
-    run.add_argument("--measures", nargs="+", default=list(MEASURES), choices=list(MEASURES))
+    run.add_argument("--measures", nargs="+", default=list(DEFAULT_MEASURES), choices=list(MEASURES))
+    run.add_argument("--baselines", action="store_true", help="also score the random and centre-Gaussian maps")
     run.add_argument("--steps", type=int, default=25, help="deletion / insertion steps N")
     run.add_argument("--target", choices=TARGETS, default="predicted", help="explain the top-1 or the true class")
     run.add_argument("--finer-gamma", type=float, default=0.6, help="Finer-CAM comparison strength γ")

@@ -12,6 +12,11 @@ TITLES = {
     "deletion_auc": "deletion AUC (lower is better)",
     "insertion_auc": "insertion AUC (higher is better)",
     "rd": "RD@5% (higher is better)",
+    "road_morf": "ROAD MoRF (lower is better)",
+    "road_lerf": "ROAD LeRF (higher is better)",
+    "road_gap": "ROAD gap = LeRF − MoRF (higher is better)",
+    "average_drop": "Average Drop % (lower is better)",
+    "increase": "Increase in Confidence % (higher is better)",
 }
 
 
@@ -22,7 +27,7 @@ def plot_means(means: dict[tuple[str, str, str], Estimate], path: Path) -> Path:
     layers = list(dict.fromkeys(layer for layer, _, _ in means))
     methods = list(dict.fromkeys(method for _, method, _ in means))
     measures = list(dict.fromkeys(measure for _, _, measure in means))
-    figure = Figure(figsize=(max(6, 0.8 * len(methods) * len(layers)), 3 * len(measures)), layout="constrained")
+    figure = Figure(figsize=(max(6, 0.45 * len(methods) * len(layers) + 2), 3 * len(measures)), layout="constrained")
     axes = np.atleast_1d(figure.subplots(len(measures), 1, sharex=True))
     width = 0.8 / len(layers)
     for axis, measure in zip(axes, measures, strict=True):

@@ -88,6 +88,7 @@ def run_from_args(args: argparse.Namespace) -> None:
         target=args.target,
         finer_gamma=args.finer_gamma,
         weights=args.weights,
+        baselines=args.baselines,
     )
     if args.engine == "ray":
         options = {"chunk": args.chunk, "actors": args.actors}

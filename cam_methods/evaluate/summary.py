@@ -9,16 +9,27 @@ share of images on which the first is better (ties count half) and the mean gain
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from ..baseline_maps import BASELINE_NAMES
 from .figures import plot_means, plot_win_shares
 from .statistics import Comparison, Estimate, bootstrap_mean, compare_paired
 from .table import read_results
-from .work import MEASURES
+from .work import MEASURES, RunSettings
 
-TITLES = {"deletion_auc": "deletion AUC ↓", "insertion_auc": "insertion AUC ↑", "rd": "RD@5% ↑"}
+TITLES = {
+    "deletion_auc": "deletion AUC ↓",
+    "insertion_auc": "insertion AUC ↑",
+    "rd": "RD@5% ↑",
+    "road_morf": "ROAD MoRF ↓",
+    "road_lerf": "ROAD LeRF ↑",
+    "road_gap": "ROAD gap ↑",
+    "average_drop": "Average Drop % ↓",
+    "increase": "Increase in Confidence % ↑",
+}
 
 
 def method_means(frame: pd.DataFrame, resamples: int, seed: int) -> dict[tuple[str, str, str], Estimate]:
@@ -29,12 +40,17 @@ def method_means(frame: pd.DataFrame, resamples: int, seed: int) -> dict[tuple[s
     }
 
 
-def paired_comparisons(frame: pd.DataFrame, resamples: int, seed: int) -> dict[tuple[str, str, str, str], Comparison]:
-    """(layer, measure, A, B) → A against B over the images both have, for every pair in run order."""
+def paired_comparisons(
+    frame: pd.DataFrame, resamples: int, seed: int, pairs: Sequence[tuple[str, str]] | None = None
+) -> dict[tuple[str, str, str, str], Comparison]:
+    """(layer, measure, A, B) → A against B over the images both have, for each of ``pairs`` (default: every
+    pair in run order) that both ran at that layer."""
     results = {}
     for (layer, measure), group in frame.groupby(["layer", "measure"], sort=False, observed=True):
         wide = group.pivot(index="image", columns="method", values="value")  # noqa: PD010
-        for first, second in itertools.combinations(dict.fromkeys(group["method"].astype(str)), 2):
+        present = list(dict.fromkeys(group["method"].astype(str)))
+        wanted = itertools.combinations(present, 2) if pairs is None else pairs
+        for first, second in [(a, b) for a, b in wanted if a in present and b in present]:
             both = wide[[first, second]].dropna()
             lower = MEASURES[measure] == "lower"
             results[layer, measure, first, second] = compare_paired(
@@ -52,15 +68,26 @@ def accuracy(frame: pd.DataFrame, resamples: int, seed: int) -> Estimate | None:
     return bootstrap_mean((labelled["predicted"] == labelled["true_class"]).to_numpy(float), resamples, seed)
 
 
-def print_summary(path: str, figures: str | None = None, resamples: int = 2000, seed: int = 0) -> list[Path]:
-    """Print the tables of the run in ``path`` and write its figures; returns the figures' paths."""
+def results_frame(path: str | Path) -> tuple[pd.DataFrame, RunSettings, dict[str, str], dict]:
+    """A finished run as (rows, settings, skipped images, run info); the rows ordered by layer (the run's
+    order), method (the run's, then the baselines) and measure (:data:`.work.MEASURES`' order)."""
     table, settings, skipped, run = read_results(path)
     frame = table.to_pandas()
     if frame.empty:
-        raise ValueError(f"{path!r} holds no results (skipped images: {len(skipped)})")
-    frame["measure"] = pd.Categorical(frame["measure"], [m for m in MEASURES if m in set(frame["measure"])])
-    frame["method"] = pd.Categorical(frame["method"], [m for m in settings.methods if m in set(frame["method"])])
-    frame = frame.sort_values(["layer", "method", "measure"])
+        raise ValueError(f"{str(path)!r} holds no results (skipped images: {len(skipped)})")
+    orders = {
+        "layer": [*settings.layers, *sorted(set(frame["layer"]) - set(settings.layers))],
+        "method": [*settings.methods, *BASELINE_NAMES],
+        "measure": list(MEASURES),
+    }
+    for column, order in orders.items():
+        frame[column] = pd.Categorical(frame[column], [value for value in order if value in set(frame[column])])
+    return frame.sort_values(list(orders)), settings, skipped, run
+
+
+def print_summary(path: str, figures: str | None = None, resamples: int = 2000, seed: int = 0) -> list[Path]:
+    """Print the tables of the run in ``path`` and write its figures; returns the figures' paths."""
+    frame, settings, skipped, run = results_frame(path)
     images = frame["image"].nunique()
     print(f"{settings.backbone}, {images} images ({len(skipped)} skipped), N = {settings.steps} steps, "
           f"target: {settings.target}; {run.get('engine')} engine; 95% bootstrap intervals, {resamples} resamples, "

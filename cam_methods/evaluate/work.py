@@ -17,15 +17,26 @@ import torch
 from model_zoo import Backbone, load_backbone
 
 from ..explainer import explain
-from ..explanation_metrics import score_maps
+from ..explanation_metrics import cached_baselines, score_maps
 from ..images import DISPLAY_SIDE, load_image
 from ..metrics import MetricSettings
 from ..registry import METHODS
 from ..scoring import scorer_for
 from .dataset import Sample
 
-MEASURES = {"deletion_auc": "lower", "insertion_auc": "higher", "rd": "higher"}  # measure → which is better
+MEASURES = {  # measure → which is better (the one-number measures of :meth:`.map_scores.MapScores.summary`)
+    "deletion_auc": "lower",
+    "insertion_auc": "higher",
+    "rd": "higher",
+    "road_morf": "lower",
+    "road_lerf": "higher",
+    "road_gap": "higher",
+    "average_drop": "lower",  # this image's term of Average Drop %: 100 · max(0, Y − O) / Y
+    "increase": "higher",  # this image's term of Increase in Confidence: 100 · 1[O > Y]
+}
+DEFAULT_MEASURES = ("deletion_auc", "insertion_auc", "rd")
 TARGETS = ("predicted", "true")
+LAYER_FREE_FAMILY = "optimisation"  # FGVis optimises a pixel mask: its map does not depend on the layer
 
 
 @dataclass(frozen=True)
@@ -33,17 +44,20 @@ class RunSettings:
     """What a run computes. Two runs with equal settings give the same numbers, whatever the engine.
 
     ``target`` is ``"predicted"`` (explain the top-1 class) or ``"true"`` (the class of the image's folder,
-    falling back to the top-1 when it has none); ``layers`` empty means the backbone's default layer.
+    falling back to the top-1 when it has none); ``layers`` empty means the backbone's default layer. Methods
+    that do not use the layer (FGVis) and, with ``baselines``, the random and centre-Gaussian reference maps
+    (:mod:`..baseline_maps`) are scored at the first layer only.
     """
 
     backbone: str
     methods: tuple[str, ...]
     layers: tuple[str, ...] = ()
-    measures: tuple[str, ...] = tuple(MEASURES)
+    measures: tuple[str, ...] = DEFAULT_MEASURES
     steps: int = 25
     target: str = "predicted"
     finer_gamma: float = 0.6
     weights: str | None = None
+    baselines: bool = False
 
     def __post_init__(self) -> None:
         unknown = [measure for measure in self.measures if measure not in MEASURES]
@@ -107,12 +121,21 @@ def _scored(backbone: Backbone, sample: Sample, x: torch.Tensor, settings: RunSe
     explain_true = settings.target == "true" and sample.true_class >= 0
     target = sample.true_class if explain_true else None
     metric_settings = MetricSettings(steps=settings.steps)
+    layers = settings.layers or (backbone.default_layer,)
     records = []
-    for layer in settings.layers or (backbone.default_layer,):
+    for layer in layers:
+        first = layer == layers[0]
+        method_ids = methods_at(settings.methods, first)
+        if not method_ids:
+            continue
         result = explain(
-            backbone, x, settings.methods, target=target, layer=layer, finer_gamma=settings.finer_gamma,
+            backbone, x, method_ids, target=target, layer=layer, finer_gamma=settings.finer_gamma,
             skip_inapplicable=True,
         )  # fmt: skip
+        with_baselines = settings.baselines and first
+        scores = score_maps(result, settings=metric_settings, baselines=with_baselines)
+        if with_baselines:
+            scores.update(cached_baselines(result, metric_settings))
         common = {
             "image": sample.key,
             "true_class": sample.true_class,
@@ -121,13 +144,18 @@ def _scored(backbone: Backbone, sample: Sample, x: torch.Tensor, settings: RunSe
             "target_label": result.target_label,
             "layer": layer,
         }
-        for method_id, scores in score_maps(result, settings=metric_settings).items():
-            values = scores.summary()
+        for method_id, method_scores in scores.items():
+            values = method_scores.summary()
             records += [
                 {**common, "method": method_id, "measure": measure, "value": float(values[measure])}
                 for measure in settings.measures
             ]
     return records
+
+
+def methods_at(method_ids: Sequence[str], first_layer: bool) -> list[str]:
+    """The methods to explain at a layer: all at the run's first layer, those that use the layer at the others."""
+    return [m for m in method_ids if first_layer or METHODS[m].family != LAYER_FREE_FAMILY]
 
 
 def evaluate_samples(backbone: Backbone, samples: Sequence[Sample], settings: RunSettings) -> list[dict]:
