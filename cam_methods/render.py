@@ -66,16 +66,26 @@ def overlay(
     "not seen": grey, ``NOT_SEEN_BRIGHTNESS × luminance``, never a colormap colour, with a white outline
     around the rectangle the model saw."""
     check_opacity(opacity)
-    pixels = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image, dtype=np.float32)
+    pixels = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image)
     if pixels.shape[:2] != heatmap.shape:
         raise ValueError(f"map {heatmap.shape} does not match image {pixels.shape[:2]}")
     unseen = np.isnan(heatmap)
-    colours = colourise(np.where(unseen, 0, heatmap), cmap, signed).astype(np.float32)
-    blended = (1 - opacity) * pixels + opacity * colours
+    blended = blend(pixels, colourise(np.where(unseen, 0, heatmap), cmap, signed), opacity)
     if unseen.any():
-        blended[unseen] = not_seen(pixels[unseen])
+        blended[unseen] = not_seen(pixels[unseen].astype(np.float32)).round().clip(0, 255)
         blended[outline(unseen)] = OUTLINE_COLOUR
-    return Image.fromarray(blended.round().clip(0, 255).astype(np.uint8))
+    return Image.fromarray(blended)
+
+
+def blend(pixels: np.ndarray, colours: np.ndarray, opacity: float) -> np.ndarray:
+    """uint8 ``round((1 − opacity)·pixels + opacity·colours)`` in float32. For uint8 pixels by a 256×256 table
+    of every (pixel, colour) pair, computed with the same float32 arithmetic (the same result, ~3× faster)."""
+    if pixels.dtype != np.uint8:
+        mixed = (1 - opacity) * pixels.astype(np.float32) + opacity * colours.astype(np.float32)
+        return mixed.round().clip(0, 255).astype(np.uint8)
+    levels = np.arange(256, dtype=np.float32)
+    table = ((1 - opacity) * levels[:, None] + opacity * levels[None, :]).round().clip(0, 255).astype(np.uint8)
+    return table.ravel().take((pixels.astype(np.uint16) << 8) | colours)
 
 
 def not_seen(pixels: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ import pytest
 from matplotlib import colormaps
 from PIL import Image
 
-from cam_methods.render import COLORMAPS, colourise, grid_figure, overlay
+from cam_methods.render import COLORMAPS, blend, colourise, grid_figure, overlay
 
 
 def test_overlay_blends_image_and_colours_by_opacity():
@@ -16,6 +16,14 @@ def test_overlay_blends_image_and_colours_by_opacity():
     assert np.array_equal(np.asarray(overlay(image, heatmap, "viridis", 1.0)), colours.astype(np.uint8))
     half = np.asarray(overlay(image, heatmap, "viridis", 0.5)).astype(np.float32)
     np.testing.assert_allclose(half, (100 + colours) / 2, atol=0.51)
+
+
+def test_blend_by_table_is_the_float_formula_for_every_pixel_colour_pair():
+    pixels, colours = (grid.astype(np.uint8) for grid in np.meshgrid(np.arange(256), np.arange(256)))
+    for opacity in np.linspace(0, 1, 21).tolist() + [0.123, 0.999]:
+        expected = ((1 - opacity) * pixels.astype(np.float32) + opacity * colours.astype(np.float32)).round()
+        assert np.array_equal(blend(pixels, colours, opacity), expected.astype(np.uint8))
+        assert np.array_equal(blend(pixels.astype(np.float32), colours, opacity), expected.astype(np.uint8))
 
 
 @pytest.mark.parametrize("cmap", COLORMAPS)
