@@ -29,6 +29,7 @@ SIX = (  # three bases and their Finer variants: six maps, all different
 ALL_NEW = "old => { const s = [...document.querySelectorAll('#gallery img')]; return s.length >= 6 && s.every(i => !old.includes(i.src) && i.complete && i.naturalWidth > 0); }"  # noqa: E501
 SCORED = "() => !document.body.innerText.includes('scoring faithfulness') && document.querySelector('#faithfulness_table')?.innerText.includes('Layer-CAM')"  # noqa: E501
 TARGETS = ("tabby, tabby cat (#281)", "lynx, catamount (#287)")  # chosen in turn from the target dropdown
+SETTLE_MS = 1000  # the page left idle before each timed action (see ``timed``)
 FINER_CHANGED = "old => { const i = document.querySelectorAll('#gallery img')[1]; return i && i.src !== old && i.complete && i.naturalWidth > 0; }"  # noqa: E501
 
 
@@ -56,6 +57,11 @@ def prepared(page, url: str):
 
 
 def timed(page, action, condition: str, arg) -> float:
+    """Seconds from ``action`` until ``condition`` holds in the page. The page is first left idle for
+    ``SETTLE_MS``, as a user looks at a result before the next move: otherwise a row also times the tail of the
+    previous action (the compare panel's update after a run, on a busy 2-core machine ~0.2 s of the slider's
+    row)."""
+    page.wait_for_timeout(SETTLE_MS)
     started = time.perf_counter()
     action()
     page.wait_for_function(condition, arg=arg, timeout=60_000)

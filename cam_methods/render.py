@@ -3,6 +3,7 @@ not see greyed out), and a side-by-side grid figure."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -27,12 +28,26 @@ LUMINANCE = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R BT.601 we
 
 
 def colourise(heatmap: np.ndarray, cmap: str = "jet", signed: bool = False) -> np.ndarray:
-    """H×W×3 uint8 colours for a map in [0, 1] (or [-1, 1] when ``signed``, drawn with zero at mid-scale)."""
+    """H×W×3 uint8 colours for a map in [0, 1] (or [-1, 1] when ``signed``, drawn with zero at mid-scale).
+
+    Matplotlib's lookup, by table: value ``v`` gets entry ``min(⌊v·N⌋, N − 1)`` of the colormap's N colours
+    (NaN its "bad" colour), as ``colormaps[cmap](v)`` would, without building an H×W×4 float64 array per call."""
     if cmap not in colormaps:
         raise ValueError(f"unknown colormap {cmap!r}; try one of {', '.join(COLORMAPS)}")
-    values = (heatmap + 1) / 2 if signed else heatmap
-    rgba = colormaps[cmap](np.clip(values, 0, 1))
-    return (rgba[..., :3] * 255).round().astype(np.uint8)
+    values = np.asarray((heatmap + 1) / 2 if signed else heatmap)
+    values = np.clip(values if values.dtype.kind == "f" else values.astype(np.float64), 0, 1)
+    table = colour_table(cmap)
+    entries = len(table) - 1
+    scaled = np.minimum(values * entries, entries - 1)
+    return table.take(np.where(np.isnan(scaled), entries, scaled).astype(np.intp), axis=0)
+
+
+@functools.cache
+def colour_table(cmap: str) -> np.ndarray:
+    """(N + 1)×3 uint8: the N lookup-table colours of ``cmap``, then its colour for NaN."""
+    colormap = colormaps[cmap]
+    rgba = np.vstack([colormap(np.arange(colormap.N)), colormap(np.nan)])
+    return (rgba[:, :3] * 255).round().astype(np.uint8)
 
 
 def check_opacity(opacity: float) -> float:
@@ -51,16 +66,26 @@ def overlay(
     "not seen": grey, ``NOT_SEEN_BRIGHTNESS × luminance``, never a colormap colour, with a white outline
     around the rectangle the model saw."""
     check_opacity(opacity)
-    pixels = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image, dtype=np.float32)
+    pixels = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image)
     if pixels.shape[:2] != heatmap.shape:
         raise ValueError(f"map {heatmap.shape} does not match image {pixels.shape[:2]}")
     unseen = np.isnan(heatmap)
-    colours = colourise(np.where(unseen, 0, heatmap), cmap, signed).astype(np.float32)
-    blended = (1 - opacity) * pixels + opacity * colours
+    blended = blend(pixels, colourise(np.where(unseen, 0, heatmap), cmap, signed), opacity)
     if unseen.any():
-        blended[unseen] = not_seen(pixels[unseen])
+        blended[unseen] = not_seen(pixels[unseen].astype(np.float32)).round().clip(0, 255)
         blended[outline(unseen)] = OUTLINE_COLOUR
-    return Image.fromarray(blended.round().clip(0, 255).astype(np.uint8))
+    return Image.fromarray(blended)
+
+
+def blend(pixels: np.ndarray, colours: np.ndarray, opacity: float) -> np.ndarray:
+    """uint8 ``round((1 − opacity)·pixels + opacity·colours)`` in float32. For uint8 pixels by a 256×256 table
+    of every (pixel, colour) pair, computed with the same float32 arithmetic (the same result, ~3× faster)."""
+    if pixels.dtype != np.uint8:
+        mixed = (1 - opacity) * pixels.astype(np.float32) + opacity * colours.astype(np.float32)
+        return mixed.round().clip(0, 255).astype(np.uint8)
+    levels = np.arange(256, dtype=np.float32)
+    table = ((1 - opacity) * levels[:, None] + opacity * levels[None, :]).round().clip(0, 255).astype(np.uint8)
+    return table.ravel().take((pixels.astype(np.uint16) << 8) | colours)
 
 
 def not_seen(pixels: np.ndarray) -> np.ndarray:

@@ -21,11 +21,15 @@ BLANK_REASON = "every pixel is negative after subtracting the references: try a 
 
 
 def same_map(first: Tile, second: Tile) -> bool:
-    """Whether two tiles of the same prompt hold the same normalised map."""
+    """Whether two tiles of the same prompt hold the same normalised map: ``max |a − b| < TOLERANCE``, checked
+    on every 8th pixel of each axis first (a difference there settles it), then on all of them."""
     if first.explanation is not second.explanation:
         return False
     a, b = first.explanation.maps[first.method_id], second.explanation.maps[second.method_id]
-    return a.shape == b.shape and float(np.abs(a - b).max()) < TOLERANCE
+    if a.shape != b.shape:
+        return False
+    every_8th = (slice(None, None, 8),) * a.ndim  # maps that differ do so almost everywhere: 1/64 of the work
+    return all(float(np.abs(x - y).max()) < TOLERANCE for x, y in ((a[every_8th], b[every_8th]), (a, b)))
 
 
 def groups(tiles: list[Tile]) -> list[list[Tile]]:

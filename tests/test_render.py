@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from matplotlib import colormaps
 from PIL import Image
 
-from cam_methods.render import colourise, grid_figure, overlay
+from cam_methods.render import COLORMAPS, blend, colourise, grid_figure, overlay
 
 
 def test_overlay_blends_image_and_colours_by_opacity():
@@ -15,6 +16,28 @@ def test_overlay_blends_image_and_colours_by_opacity():
     assert np.array_equal(np.asarray(overlay(image, heatmap, "viridis", 1.0)), colours.astype(np.uint8))
     half = np.asarray(overlay(image, heatmap, "viridis", 0.5)).astype(np.float32)
     np.testing.assert_allclose(half, (100 + colours) / 2, atol=0.51)
+
+
+def test_blend_by_table_is_the_float_formula_for_every_pixel_colour_pair():
+    pixels, colours = (grid.astype(np.uint8) for grid in np.meshgrid(np.arange(256), np.arange(256)))
+    for opacity in np.linspace(0, 1, 21).tolist() + [0.123, 0.999]:
+        expected = ((1 - opacity) * pixels.astype(np.float32) + opacity * colours.astype(np.float32)).round()
+        assert np.array_equal(blend(pixels, colours, opacity), expected.astype(np.uint8))
+        assert np.array_equal(blend(pixels.astype(np.float32), colours, opacity), expected.astype(np.uint8))
+
+
+@pytest.mark.parametrize("cmap", COLORMAPS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_colourise_gives_matplotlibs_colours_exactly(cmap, dtype):
+    """The table lookup against matplotlib's own call, on random values, both ends, the entries' edges
+    (k / N, where rounding decides the entry), values outside [0, 1] and NaN."""
+    edges = np.arange(257) / 256
+    values = np.concatenate([np.random.default_rng(0).random(500), edges, edges - 1e-7, [-0.5, 1.5, np.nan]])
+    values = values.astype(dtype).reshape(1, -1)
+    for signed, shown in ((False, values), (True, 2 * values - 1)):
+        on_scale = (shown + 1) / 2 if signed else shown  # a signed map is drawn with zero at mid-scale
+        expected = (colormaps[cmap](np.clip(on_scale, 0, 1))[..., :3] * 255).round().astype(np.uint8)
+        assert np.array_equal(colourise(shown, cmap, signed), expected)
 
 
 def test_signed_maps_put_zero_at_the_middle_of_the_colormap():
