@@ -122,6 +122,7 @@ def wire_display(ui: SimpleNamespace) -> None:
         display_handlers.on_gamma,
         [ui.gamma, *display, ui.first, ui.second],
         [ui.gallery, ui.summary, ui.compare],
+        js=display_handlers.GAMMA_JS,
         trigger_mode="always_last",
         show_progress="hidden",
         queue=False,
@@ -138,8 +139,8 @@ def wire_display(ui: SimpleNamespace) -> None:
             concurrency_id="display",
             api_visibility="private",
         )
-    for control in (ui.first, ui.second):
-        control.input(
+    for event in (ui.first.input, ui.second.input, ui.compare_box.expand):
+        event(
             display_handlers.on_compare,
             [ui.first, ui.second, *display],
             ui.compare,

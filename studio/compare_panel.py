@@ -2,9 +2,9 @@
 difference A − B (diverging colormap: red where the left map is higher, blue where the right one is), and
 two numbers, Spearman's rank correlation ρ and the IoU of their top-15 % pixels (:mod:`cam_methods.comparison`).
 
-The slider is filled by :func:`studio.display_handlers.on_compare` (and by Explain, the γ slider and the display
-options); whenever its pair changes, :func:`on_pair` redraws the names, the difference and the numbers from the
-stored maps. No model call.
+The slider is filled by :func:`studio.display_handlers.on_compare` (and by Explain, the display options, opening
+the panel, and the γ slider while the panel is open); whenever its pair changes, :func:`on_pair` redraws the
+names, the difference and the numbers from the stored maps. No model call.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ EMPTY = ("", "", None, "")  # left name, right name, difference, numbers
 
 def build(ui: SimpleNamespace) -> None:
     """The accordion: the two dropdowns, the names over the slider's sides, the slider, difference and numbers."""
-    with gr.Accordion("Compare two maps", open=False):
+    with gr.Accordion("Compare two maps", open=False, elem_id="compare_box") as ui.compare_box:
         with gr.Row():
             ui.first = gr.Dropdown([], label="Left", elem_id="compare_first", allow_custom_value=True)
             ui.second = gr.Dropdown([], label="Right", elem_id="compare_second", allow_custom_value=True)

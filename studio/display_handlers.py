@@ -71,6 +71,13 @@ def on_gamma(
     return result
 
 
+GAMMA_JS = """(gamma, cmap, opacity, signed, first, second) => {
+  const open = document.querySelector('#compare_slider')?.offsetParent != null;
+  return [gamma, cmap, opacity, signed, open ? first : null, open ? second : null]; }"""
+"""Browser side of a slider move: the compare pair goes with it only while its panel is open (the page
+redraws the compare slider's pictures otherwise, ~70 ms of every move); opening the panel fills it."""
+
+
 @friendly_errors
 def on_display(cmap: str, opacity: float, signed: bool, first: str | None, second: str | None, request: gr.Request):
     """New colormap, opacity or raw/ReLU choice: redraw from the stored maps."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app_fixtures import bad_uploads
-from page_actions import TIMEOUT_MS, choose_methods, gallery_sources, upload
+from page_actions import TIMEOUT_MS, choose_methods, explain_and_wait, gallery_sources, upload
 from playwright.sync_api import expect
 
 FOUR = ("Grad-CAM", "Finer-Grad-CAM", "Layer-CAM", "Finer-Layer-CAM")  # four different maps at the default layer
@@ -31,6 +31,29 @@ def test_four_methods_the_finer_slider_and_the_faithfulness_panel(page, chelsea_
     for name in FOUR:
         expect(table).to_contain_text(name)
     page.locator("#faithfulness_curves img, #faithfulness_curves svg").first.wait_for(timeout=TIMEOUT_MS)
+
+
+COMPARED = "src => [...document.querySelectorAll('#compare_slider img')].some(image => image.src === src)"
+
+
+def moved_finer_map(page, gamma: str) -> str:
+    """Move the Finer slider; the source of the gallery's Finer map (the second tile) once it changed."""
+    old = gallery_sources(page)[1]
+    page.locator("#finer_gamma input[type=range]").fill(gamma)
+    page.wait_for_function("src => document.querySelectorAll('#gallery img')[1]?.src !== src", arg=old)
+    return gallery_sources(page)[1]
+
+
+def test_the_compare_slider_shows_the_current_finer_map_once_opened_and_follows_it_while_open(page, chelsea_path):
+    upload(page, chelsea_path)
+    page.locator("#top5").get_by_text("tiger cat").first.wait_for(timeout=TIMEOUT_MS)
+    choose_methods(page, ("Grad-CAM", "Finer-Grad-CAM"))
+    explain_and_wait(page, 2)
+    finer = moved_finer_map(page, "1.40")  # the panel is closed: the move does not draw the compare pair
+    page.locator("#compare_box").get_by_text("Compare two maps").first.click()
+    page.wait_for_function(COMPARED, arg=finer, timeout=TIMEOUT_MS)
+    finer = moved_finer_map(page, "0.40")
+    page.wait_for_function(COMPARED, arg=finer, timeout=TIMEOUT_MS)
 
 
 def test_clip_prompts_give_one_row_per_prompt_and_finer_uses_the_comparison_prompt(page, chelsea_path, clip_backbone):
