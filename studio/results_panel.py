@@ -16,7 +16,7 @@ from .legend import legend
 from .limits import GAMMA_STEP
 
 SHOW_RESULTS_JS = """() => { if (window.innerWidth < 768)
-  document.getElementById('status')?.scrollIntoView({behavior: 'smooth', block: 'start'}); }"""
+  document.getElementById('status')?.scrollIntoView({block: 'start'}); }"""
 """Browser side of Explain on a narrow screen: the results column sits under the inputs, so scroll its status line
 (then the maps) into view instead of leaving the run out of sight."""
 

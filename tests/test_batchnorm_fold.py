@@ -42,9 +42,11 @@ def test_bundled_maps_equal_the_unfolded_models_at_bn2_and_an_inner_block(lite0,
     assert any(isinstance(m, nn.BatchNorm2d) for m in unfolded.model.modules())
     assert not any(isinstance(m, nn.BatchNorm2d) for m in lite0.model.modules())
     assert isinstance(unfolded, Backbone)
-    # At blocks.5 (no ReLU) some channel sums are near zero, and XGrad-CAM's division by Σ A_k amplifies the
-    # folding's float rounding to 2.4e-5 (measured); every other map agrees within 1e-5 there too.
-    for layer, tolerance in (("bn2", 1e-5), ("blocks.5", 5e-5)):
+    # At bn2 every map agrees within 1e-5 (≤ 1.7e-6 measured). At blocks.5 (no ReLU, gradients back through the
+    # folded blocks.6 and head) the float32 rounding of the folded weights shows: on chelsea as the PyTorch resize
+    # prepares it, Layer-CAM differs by up to 1.0e-3 and Grad-CAM by 2.5e-4 (maps in [0, 1], Pearson 1.000000);
+    # the unfolded model in float32 against float64 differs by ≤ 2e-6 there, so this is the folding's rounding.
+    for layer, tolerance in (("bn2", 1e-5), ("blocks.5", 2e-3)):
         methods = [m for m in SHARED_PASS_METHODS if m != "cam" or layer == "bn2"]
         folded_maps = explain(lite0, chelsea_path, methods, layer=layer)
         plain_maps = explain(unfolded, chelsea_path, methods, layer=layer)

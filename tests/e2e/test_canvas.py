@@ -57,8 +57,11 @@ def test_phone_grid_has_one_or_two_columns_whole_captions_and_no_sideways_scroll
     upload_and_wait(phone, chelsea_path)
     choose_methods(phone, FOUR)
     explain_and_wait(phone, 4)  # at the default layer bn2, Grad-CAM and HiResCAM are one map, and their Finer maps
-    status_top = phone.locator("#status").evaluate("e => e.getBoundingClientRect().top")
-    assert 0 <= status_top < PHONE["height"] / 2  # Explain brought the results (under the inputs) into view
+    phone.wait_for_function(  # Explain brought the results (under the inputs) into view
+        "() => { const top = document.querySelector('#status').getBoundingClientRect().top;"
+        " return top >= 0 && top < innerHeight / 2; }",
+        timeout=5_000,
+    )
     grid = phone.evaluate(GRID)
     assert grid["pageOverflow"] <= 0 and grid["innerScroll"] <= 1
     assert grid["columns"] in (1, 2) and grid["narrowest"] >= 150  # of 390 px
