@@ -8,8 +8,8 @@ Both read Gradio's queue (pinned to gradio 6.31; tests/test_fair_use.py fails if
   Validators of simultaneous joins run concurrently and a granted job shows up in Gradio's pending set
   only some time after its validator returns (after Gradio's postprocessing and the event loop's other joins:
   over 0.1 s on a busy machine), so grants are counted under a lock and a grant counts as pending until a new
-  event of its session shows up there (at most ``GRANT_WINDOW_S``; a job that came and went between two joins
-  is counted until then);
+  event of its session shows up there (at most ``GRANT_WINDOW_S``; a quick job that came and went between two
+  joins is counted until then, so three model calls within 0.5 s may see a refusal);
 - :func:`client_gone` is True once the job's client closed the page or its connection (Gradio then marks
   the job not alive) or cancelled the job (Gradio then stops counting it as pending for the session). The
   slow methods check it, with the Stop flag, between batches and optimisation steps.
@@ -29,7 +29,7 @@ from gradio.context import LocalContext
 
 from .limits import MAX_JOBS_PER_SESSION
 
-GRANT_WINDOW_S = 2.0  # a granted job joins Gradio's pending set well within this time
+GRANT_WINDOW_S = 0.5  # a granted job joins Gradio's pending set within this time (0.1 s was too short in CI)
 GRANT_MEMORY = 10_000  # sessions whose last grants are remembered
 INJECTED = ("request", "progress", "event")  # parameters Gradio fills itself, not input components
 BUSY = (

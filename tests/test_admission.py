@@ -35,16 +35,16 @@ def world(monkeypatch):
 def test_a_grant_counts_until_its_job_shows_up_in_the_queue(world):
     assert MAX_JOBS_PER_SESSION == 2
     assert world.join()
-    world.now += 0.5
+    world.now += 0.2
     world.queued = {"first"}
     assert world.join()  # one job queued: a second place
-    world.now += 0.5  # the second job has not reached the queue yet, half a second later (a busy event loop)
+    world.now += 0.2  # the second job has not reached the queue yet, 0.2 s later (a busy event loop)
     assert not world.join()
     world.queued = {"first", "second"}
     assert not world.join()
     world.queued = {"second"}  # the first finished
     assert world.join()
-    world.now += 0.1
+    world.now += 0.05
     assert not world.join()  # the third has not arrived yet: still two
 
 
