@@ -6,10 +6,8 @@ Both read Gradio's queue (pinned to gradio 6.31; tests/test_fair_use.py fails if
 - :func:`admit` is the ``validator`` of every model-calling event. Gradio runs it before it queues the
   job, so a visitor with two jobs already queued or running gets one sentence instead of a third place.
   Validators of simultaneous joins run concurrently and a granted job shows up in Gradio's pending set
-  only some time after its validator returns (after Gradio's postprocessing and the event loop's other joins:
-  over 0.1 s on a busy machine), so grants are counted under a lock and a grant counts as pending until a new
-  event of its session shows up there (at most ``GRANT_WINDOW_S``; a quick job that came and went between two
-  joins is counted until then, so three model calls within 0.5 s may see a refusal);
+  only after its validator returns, so grants are counted under a lock and a grant of the last 0.1 s counts
+  as pending too (a job may be counted twice for that moment: two quick joins are fine, a burst is not);
 - :func:`client_gone` is True once the job's client closed the page or its connection (Gradio then marks
   the job not alive) or cancelled the job (Gradio then stops counting it as pending for the session). The
   slow methods check it, with the Stop flag, between batches and optimisation steps.
@@ -29,8 +27,8 @@ from gradio.context import LocalContext
 
 from .limits import MAX_JOBS_PER_SESSION
 
-GRANT_WINDOW_S = 0.5  # a granted job joins Gradio's pending set within this time (0.1 s was too short in CI)
-GRANT_MEMORY = 10_000  # sessions whose last grants are remembered
+GRANT_WINDOW_S = 0.1  # a granted job joins Gradio's pending set within this time (it is the next statement)
+GRANT_MEMORY = 10_000  # sessions whose last grant is remembered
 INJECTED = ("request", "progress", "event")  # parameters Gradio fills itself, not input components
 BUSY = (
     f"You already have {MAX_JOBS_PER_SESSION} jobs waiting or running; please wait for them to finish "
@@ -43,18 +41,16 @@ class QueueShareUsed(Exception):
 
 
 _granting = threading.Lock()
-_granted: dict[str | None, tuple[list[float], set[str]]] = {}
-"""session → (when its jobs not yet seen in the queue were granted, the session's queued event ids at the last
-join): an event id that was not there at the last join is a granted job that arrived."""
+_granted: dict[str | None, list[float]] = {}  # session → when its jobs were granted, within the last window
 
 
-def pending_jobs(session_hash: str | None) -> set[str]:
-    """The event ids of this session's jobs that Gradio's queue holds (waiting or running, not yet delivered)."""
+def pending_jobs(session_hash: str | None) -> int:
+    """How many of this session's jobs Gradio's queue holds (waiting or running, not yet delivered)."""
     blocks = LocalContext.blocks.get(None)
     queue = getattr(blocks, "_queue", None)
     if queue is None or session_hash is None:
-        return set()
-    return set(queue.pending_event_ids_session.get(session_hash, ()))
+        return 0
+    return len(queue.pending_event_ids_session.get(session_hash, ()))
 
 
 def admit(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -68,16 +64,14 @@ def admit(handler: Callable[..., Any]) -> Callable[..., Any]:
         request = kwargs.get("request") or next((a for a in args if isinstance(a, gr.Request)), None)
         session_hash = getattr(request, "session_hash", None)
         with _granting:
-            now, queued = time.monotonic(), pending_jobs(session_hash)
-            waiting, seen = _granted.pop(session_hash, ([], set()))
-            arrived = len(queued - seen)  # the oldest grants' jobs, now in the queue
-            waiting = [when for when in waiting[arrived:] if now - when < GRANT_WINDOW_S]
-            granted = len(queued) + len(waiting) < MAX_JOBS_PER_SESSION
-            _granted[session_hash] = ([*waiting, now] if granted else waiting), queued
+            now = time.monotonic()
+            recent = [when for when in _granted.pop(session_hash, ()) if now - when < GRANT_WINDOW_S]
+            count = pending_jobs(session_hash) + len(recent)
+            if count >= MAX_JOBS_PER_SESSION:
+                raise QueueShareUsed(BUSY)
+            _granted[session_hash] = [*recent, now]
             if len(_granted) > GRANT_MEMORY:
                 _granted.pop(next(iter(_granted)))
-        if not granted:
-            raise QueueShareUsed(BUSY)
         return [None] * len(inputs)
 
     return validator
