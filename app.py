@@ -24,7 +24,7 @@ from studio import (
     open_link,
     score_handler,
 )
-from studio.fair_use import admit
+from studio.fair_use import admitted
 from studio.input_panel import input_column
 from studio.legend import legend
 from studio.limits import MAX_UPLOAD, QUEUE_SIZE
@@ -58,16 +58,15 @@ def evidence_panels(ui: SimpleNamespace) -> None:
 
 def wire_model_calls(ui: SimpleNamespace) -> None:
     """Backbone, image, Explain, Score and Stop: the events that run a model, one at a time for everyone and at
-    most two queued per visitor (``admit``)."""
+    most two queued per visitor (``admitted``)."""
     model = {"concurrency_id": MODEL_CALLS, "show_progress_on": [ui.status]}  # one progress line, no badges
     cleared = [ui.gallery, ui.summary, ui.table, ui.curves, ui.compare]
     image_outputs = [ui.preview, ui.top5, ui.target, *cleared]
     backbone_event = ui.backbone.change(
-        handlers.on_backbone,
-        ui.backbone,
-        [ui.layer, ui.target, ui.prompts, ui.compare_prompts],
+        **admitted(handlers.on_backbone),
+        inputs=ui.backbone,
+        outputs=[ui.layer, ui.target, ui.prompts, ui.compare_prompts],
         api_name="backbone",
-        validator=admit(handlers.on_backbone),
         **model,
     )
     if any_model.allowed():
@@ -75,20 +74,18 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
     backbone_event.success(handlers.on_backbone_loaded, [ui.image, ui.backbone], image_outputs, **PRIVATE, **model)
     backbone_event.failure(handlers.on_backbone_refused, None, ui.backbone, queue=False, **PRIVATE)
     image_event = ui.image.change(
-        handlers.on_image,
-        [ui.image, ui.backbone],
-        image_outputs,
+        **admitted(handlers.on_image),
+        inputs=[ui.image, ui.backbone],
+        outputs=image_outputs,
         api_name="predict",
-        validator=admit(handlers.on_image),
         **model,
     )
     image_event.success(display_handlers.reveal, None, ui.preview, queue=False, **PRIVATE)
     run_inputs = [ui.image, ui.backbone, ui.methods, ui.target, ui.prompts, ui.compare_prompts, ui.layer, ui.gamma]
     run = {
-        "fn": handlers.on_run,
+        **admitted(handlers.on_run),
         "inputs": [*run_inputs, ui.refs, ui.cmap, ui.opacity, ui.signed],
         "outputs": [ui.gallery, ui.top5, ui.summary, ui.first, ui.second, ui.compare],
-        "validator": admit(handlers.on_run),
         **model,
     }
     run_event = ui.run.click(**run, api_name="explain")
@@ -104,11 +101,10 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
         lambda: ([], None, gr.Accordion(visible=False)), None, unscored, show_progress="hidden", **PRIVATE
     )
     score_event = ui.score.click(
-        score_handler.on_metrics,
-        [ui.cmap, ui.opacity, ui.signed],
-        [ui.gallery, ui.table, ui.curves],
+        **admitted(score_handler.on_metrics),
+        inputs=[ui.cmap, ui.opacity, ui.signed],
+        outputs=[ui.gallery, ui.table, ui.curves],
         api_name="metrics",
-        validator=admit(score_handler.on_metrics),
         **model,
     )
     score_event.success(display_handlers.reveal, None, ui.faithfulness, queue=False, **PRIVATE)

@@ -22,7 +22,7 @@ from cam_methods.render import map_overlay
 from .any_model import load_backbone
 from .choices import check_display, parse_prompts, parse_target
 from .errors import friendly_errors
-from .fair_use import admit, client_gone
+from .fair_use import admitted, client_gone
 from .files import jpeg
 from .handlers import validated_image, visitor
 from .session import IMAGE_FILES, STORE, Session
@@ -48,11 +48,10 @@ def build(ui: SimpleNamespace, model_calls: str) -> None:
         )
     inputs = [ui.image, ui.backbone, ui.methods, ui.target, ui.prompts, ui.cmap, ui.opacity]
     ui.sweep.click(
-        on_sweep,
-        inputs,
-        [ui.sweep_grid, ui.sweep_status],
+        **admitted(on_sweep),
+        inputs=inputs,
+        outputs=[ui.sweep_grid, ui.sweep_status],
         api_name="layers",
-        validator=admit(on_sweep),
         concurrency_id=model_calls,
         show_progress_on=[ui.sweep_status],
     )

@@ -3,7 +3,7 @@ channel, the HiResCAM toy, a map following its target, and how to read a heatmap
 
 The tab computes nothing until a visitor opens it. Its model calls (the bundled example's anatomy at a new
 layer, the two-object demonstration) run in the app's one-model-call-at-a-time group, within each visitor's
-queue share (:func:`~studio.fair_use.admit`), and are cached, so on a 2-vCPU Space they happen once per layer for
+queue share (:func:`~studio.fair_use.admitted`), and are cached, so on a 2-vCPU Space they happen once per layer for
 all visitors; a visitor's own anatomy reuses their Explain capture.
 """
 
@@ -19,7 +19,7 @@ from model_zoo import DEFAULT_BACKBONE, load_backbone
 
 from . import learn_examples, learn_text, method_notes, toy
 from .errors import friendly_errors
-from .fair_use import admit
+from .fair_use import admitted
 from .session import STORE
 
 MODEL_CALLS = "model"  # app.MODEL_CALLS: every event that runs a model shares it, one call at a time
@@ -30,7 +30,7 @@ NOT_READY = "The two-object demonstration is still being computed; please try ag
 @friendly_errors
 def on_layer(layer: str, request: gr.Request | None = None) -> learn_examples.Figures:
     """The bundled example's anatomy at ``layer`` (a ValueError names the layers of the bundled backbone).
-    ``request`` identifies the visitor to :func:`~studio.fair_use.admit`, the validator of the model events."""
+    ``request`` identifies the visitor to :func:`~studio.fair_use.admitted`, the validator of the model events."""
     layers = load_backbone(DEFAULT_BACKBONE).layers
     if layer not in layers:
         raise ValueError(f"choose one of the bundled model's layers ({', '.join(layers)}), not {layer!r}")
@@ -133,8 +133,8 @@ def learn_tab() -> None:
     anatomy = [*ui.weights, *ui.sums, ui.caption]
     model = {"concurrency_id": MODEL_CALLS, "show_progress_on": [ui.caption], **PRIVATE}
     outputs = [*anatomy, ui.target, ui.switched, ui.opened]
-    opening(on_open, [ui.layer, ui.opened], outputs, validator=admit(on_open), **model)
-    ui.layer.input(on_layer, ui.layer, anatomy, validator=admit(on_layer), **model)
+    opening(**admitted(on_open), inputs=[ui.layer, ui.opened], outputs=outputs, **model)
+    ui.layer.input(**admitted(on_layer), inputs=ui.layer, outputs=anatomy, **model)
     ui.own.click(on_own, None, anatomy, concurrency_id="learn", **PRIVATE)
     ui.target.input(on_switch, ui.target, ui.switched, queue=False, **PRIVATE)
     ui.region.input(on_region, ui.region, [ui.toy, ui.why], queue=False, **PRIVATE)

@@ -22,7 +22,7 @@ from cam_methods.sanity_report import format_similarity, similarity_curve, strip
 from .any_model import load_backbone
 from .choices import method_label, parse_target
 from .errors import friendly_errors
-from .fair_use import admit, client_gone
+from .fair_use import admitted, client_gone
 from .handlers import on_stop, validated_image, visitor
 
 DEFAULT_SANITY_METHODS = ("gradcam", "hirescam", "gradcampp", "eigencam")
@@ -65,11 +65,10 @@ def sanity_tab(ui: SimpleNamespace, concurrency_id: str) -> None:
     for trigger in (tab.select, methods.change, ui.backbone.change):
         trigger(on_cost, [ui.backbone, methods], cost, queue=False, api_visibility="private")
     event = run.click(
-        on_sanity,
-        [ui.image, ui.backbone, methods, ui.target, ui.layer],
-        [strip, strip_narrow, curve, table],
+        **admitted(on_sanity),
+        inputs=[ui.image, ui.backbone, methods, ui.target, ui.layer],
+        outputs=[strip, strip_narrow, curve, table],
         api_name="sanity_check",
-        validator=admit(on_sanity),
         concurrency_id=concurrency_id,
         show_progress_on=[status],
     )
