@@ -25,7 +25,7 @@ from studio import (
     score_handler,
 )
 from studio.fair_use import admitted
-from studio.input_panel import input_column
+from studio.input_panel import COPY_JS, input_column
 from studio.legend import legend
 from studio.limits import MAX_UPLOAD, QUEUE_SIZE
 from studio.memory import limit_malloc_arenas
@@ -81,7 +81,7 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
         **model,
     )
     image_event.success(display_handlers.reveal, None, ui.preview, queue=False, **PRIVATE)
-    run_inputs = [ui.image, ui.backbone, ui.methods, ui.target, ui.prompts, ui.compare_prompts, ui.layer, ui.gamma]
+    run_inputs = [ui.image, ui.backbone, ui.methods, ui.target_id, ui.prompts, ui.compare_prompts, ui.layer, ui.gamma]
     run = {
         **admitted(handlers.on_run),
         "inputs": [*run_inputs, ui.refs, ui.cmap, ui.opacity, ui.signed],
@@ -90,9 +90,11 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
     }
     run_event = ui.run.click(**run, api_name="explain")
     ui.run.click(None, js=SHOW_RESULTS_JS, queue=False, **PRIVATE)
-    for trigger in (ui.target.select, ui.layer.select, ui.refs.release):  # quick re-runs: the fast methods
+    for trigger in (ui.layer.select, ui.refs.release):  # quick re-runs: the fast methods
         trigger(**run, **PRIVATE)
-    ui.top5.select(handlers.on_top5_pick, None, ui.target, queue=False, **PRIVATE).then(**run, **PRIVATE)
+    ui.target.select(None, ui.target, ui.target_id, js=COPY_JS, queue=False, **PRIVATE).then(**run, **PRIVATE)
+    pick = {"show_progress_on": [ui.top5], **PRIVATE}  # not on the dropdown: see input_panel.target_copy
+    ui.top5.select(handlers.on_top5_pick, None, [ui.target, ui.target_id], queue=False, **pick).then(**run, **PRIVATE)
     ui.earlier.click(handlers.on_earlier_layer, [ui.backbone, ui.layer], ui.layer, queue=False, **PRIVATE).then(
         **run, **PRIVATE
     )
@@ -151,7 +153,7 @@ def wire_display(ui: SimpleNamespace) -> None:
 
 def wire_share_link(ui: SimpleNamespace, demo: gr.Blocks) -> None:
     """ "Copy share link" writes the view's URL; opening one sets the controls and explains (a model call)."""
-    view = [ui.image, ui.backbone, ui.methods, ui.target, ui.layer, ui.gamma, *ui.prompt_boxes]
+    view = [ui.image, ui.backbone, ui.methods, ui.target_id, ui.layer, ui.gamma, *ui.prompt_boxes]
     share_event = ui.share.click(open_link.on_share, view, ui.share_url, concurrency_id="display", **PRIVATE)
     share_event.success(None, ui.share_url, ui.share_url, js=open_link.COPY_JS, queue=False, **PRIVATE)
     controls = [ui.backbone, ui.layer, ui.bases, ui.finer, ui.methods, ui.gamma, ui.target, *ui.prompt_boxes]

@@ -202,9 +202,11 @@ def on_earlier_layer(backbone_name: str, layer: str | None) -> str:
     return layers[max(layers.index(layer) - 1, 0)] if layer in layers else layers[-1]
 
 
-def on_top5_pick(event: gr.SelectData) -> str:
-    """A class clicked in the top-5 becomes the target: its index, from the label ``"tiger cat (#282)"``."""
-    return str(event.value).rsplit("(#", 1)[-1].rstrip(")")
+def on_top5_pick(event: gr.SelectData) -> tuple[str, str]:
+    """A class clicked in the top-5 becomes the target (the dropdown and its copy): its index, from the label
+    ``"tiger cat (#282)"``."""
+    index = str(event.value).rsplit("(#", 1)[-1].rstrip(")")
+    return index, index
 
 
 def on_stop(request: gr.Request) -> None:

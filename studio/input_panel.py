@@ -14,6 +14,7 @@ from .choices import TOP1, backbone_choices, target_choices
 from .examples import example_strip, on_example
 from .method_picker import method_picker
 
+COPY_JS = "(value) => value"  # a browser-only event: the value, unchanged, into another component
 IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".bmp"]
 
 
@@ -41,6 +42,7 @@ def input_column(default: Backbone) -> SimpleNamespace:
         allow_custom_value=True,
         elem_id="target",
     )
+    ui.target_id = target_copy(ui.target)
     ui.prompts = gr.Textbox(label="Prompts (separate several with ;)", visible=False, elem_id="prompts")
     ui.compare_prompts = gr.Textbox(
         label="Compare against (Finer-CAM references, separate with ;)", visible=False, elem_id="compare_prompts"
@@ -50,3 +52,13 @@ def input_column(default: Backbone) -> SimpleNamespace:
     ui.share = gr.Button("Copy share link", size="sm", elem_id="share")
     ui.share_url = gr.Textbox(label="Share link", visible=False, buttons=["copy"], elem_id="share_url")
     return ui
+
+
+def target_copy(target: gr.Dropdown) -> gr.Textbox:
+    """A hidden copy of the target dropdown's value, kept by a browser-only event: the model events read it
+    instead of the dropdown. Gradio's page snapshots every input of an event it has run on each later event
+    (its loading status), and the dropdown's 1,000 ImageNet classes cost ~30 ms of every Finer slider move
+    (benchmarks/browser.py); the copy holds one short string."""
+    copy = gr.Textbox(value=TOP1, visible="hidden", label="Target class", elem_id="target_id")
+    target.change(None, target, copy, js=COPY_JS, queue=False, api_visibility="private")
+    return copy

@@ -46,7 +46,7 @@ def build(ui: SimpleNamespace, model_calls: str) -> None:
         ui.sweep_grid = gr.Gallery(
             label="Methods × layers", columns=8, height="auto", object_fit="contain", elem_id="layer_grid"
         )
-    inputs = [ui.image, ui.backbone, ui.methods, ui.target, ui.prompts, ui.cmap, ui.opacity]
+    inputs = [ui.image, ui.backbone, ui.methods, ui.target_id, ui.prompts, ui.cmap, ui.opacity]
     ui.sweep.click(
         **admitted(on_sweep),
         inputs=inputs,

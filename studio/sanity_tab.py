@@ -66,7 +66,7 @@ def sanity_tab(ui: SimpleNamespace, concurrency_id: str) -> None:
         trigger(on_cost, [ui.backbone, methods], cost, queue=False, api_visibility="private")
     event = run.click(
         **admitted(on_sanity),
-        inputs=[ui.image, ui.backbone, methods, ui.target, ui.layer],
+        inputs=[ui.image, ui.backbone, methods, ui.target_id, ui.layer],
         outputs=[strip, strip_narrow, curve, table],
         api_name="sanity_check",
         concurrency_id=concurrency_id,

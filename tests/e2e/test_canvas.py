@@ -153,7 +153,7 @@ def test_a_corrupt_upload_says_one_sentence_without_badges(desktop, tmp_path):
     assert desktop.evaluate(BADGES) == 0
 
 
-def test_a_layer_change_or_a_top5_click_rerenders_without_a_click_on_explain(desktop, chelsea_path):
+def test_a_layer_change_a_top5_click_or_a_chosen_target_rerenders_without_a_click_on_explain(desktop, chelsea_path):
     upload_and_wait(desktop, chelsea_path)
     choose_methods(desktop, ("Grad-CAM", "Score-CAM · slow"))
     explain_and_wait(desktop, 2)
@@ -169,6 +169,15 @@ def test_a_layer_change_or_a_top5_click_rerenders_without_a_click_on_explain(des
     desktop.wait_for_function(
         "() => document.querySelector('#summary').innerText.includes('Target: Egyptian cat')", timeout=TIMEOUT_MS
     )
+    desktop.locator("#target input").click()  # a class chosen in the dropdown re-runs too, and Explain keeps it
+    desktop.locator("#target input").fill("lynx")
+    desktop.get_by_role("option", name="lynx, catamount (#287)", exact=True).click()
+    has_target = "name => document.querySelector('#summary').innerText.includes('Target: ' + name)"
+    desktop.wait_for_function(has_target, arg="lynx", timeout=TIMEOUT_MS)
+    desktop.locator("#run").click()  # Score-CAM is recomputed: the summary's "Out of date" line goes
+    done = "() => !document.querySelector('#summary').innerText.includes('Out of date')"
+    desktop.wait_for_function(done, timeout=TIMEOUT_MS)
+    assert desktop.evaluate(has_target, "lynx"), desktop.locator("#summary").inner_text()
 
 
 def test_a_preset_ticks_its_methods(desktop):
