@@ -25,6 +25,7 @@ from studio import (
     score_handler,
 )
 from studio.fair_use import admitted
+from studio.files import serve_in_place
 from studio.input_panel import COPY_JS, input_column
 from studio.legend import legend
 from studio.limits import MAX_UPLOAD, QUEUE_SIZE
@@ -194,6 +195,7 @@ def serve(**launch_options: Any) -> gr.Blocks:
     Request bodies other than uploads are capped before they are parsed (:mod:`studio.request_limit`), and a
     session's display requests are paced (:mod:`studio.pacing`)."""
     demo = build()
+    serve_in_place()
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
         show_error=True,
         css_paths=[CANVAS_CSS, PICKER_CSS],

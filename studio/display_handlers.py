@@ -61,11 +61,12 @@ def on_gamma(
             session.explanation = session.explanation.with_gamma(gamma)
         tiles = tiles_of(session.explanation)
         shown = {tile.key for tile in tiles if tile.gamma is not None}
-        compared = (
-            views.compare_pair(session, tiles, first, second, display)
-            if shown & {first, second}
-            else gr.skip()  # neither side changed: sending the pair again would only slow the slider down
-        )
+        if first is None and second is None:  # the panel is closed (GAMMA_JS): an empty slider is the cheapest
+            compared = None  # answer, since for a skip Gradio builds a new ImageSlider and its config each time
+        elif shown & {first, second}:
+            compared = views.compare_pair(session, tiles, first, second, display)
+        else:
+            compared = gr.skip()  # neither side changed: sending the pair again would only slow the slider down
         result = views.gallery(session, tiles, display), views.summary(session, tiles), compared
     STORE.settle()
     return result
@@ -75,7 +76,8 @@ GAMMA_JS = """(gamma, cmap, opacity, signed, first, second) => {
   const open = document.querySelector('#compare_slider')?.offsetParent != null;
   return [gamma, cmap, opacity, signed, open ? first : null, open ? second : null]; }"""
 """Browser side of a slider move: the compare pair goes with it only while its panel is open (the page
-redraws the compare slider's pictures otherwise, ~70 ms of every move); opening the panel fills it."""
+redraws the compare slider's pictures otherwise, ~70 ms of every move); while it is closed the handler empties
+it (an empty slider costs nothing to send again), and opening the panel fills it."""
 
 
 @friendly_errors
