@@ -15,8 +15,10 @@ when ``onnxruntime`` and ``onnx`` are installed). :meth:`Scorer.plan` keeps only
 seeded random batch equal eager's within ``SCORE_TOLERANCE`` (that run is each path's warm-up), then times them
 side by side at batch sizes 1, 2, 4, … up to the batch limit (:func:`.scoring_plan.search`: min of ``TIMED_RUNS``
 runs per size, one for a batch longer than ``LONG_RUN`` seconds; doubling on past a size that is not faster; within
-``CALIBRATION_BUDGET`` seconds after batch 1) and keeps the path and size with the least time per image. The batch
-limit is ``MAX_BATCH`` images and ``MAX_BATCH_PIXELS`` input pixels (a large image gets smaller batches).
+``CALIBRATION_BUDGET`` seconds after batch 1) and keeps the path and size with the least time per image among
+those whose batch takes at most ``MAX_BATCH_SECONDS`` (Score-CAM, Abs-CAM and the metrics check Stop and a closed
+tab between batches). The batch limit is ``MAX_BATCH`` images and ``MAX_BATCH_PIXELS`` input pixels (a large image
+gets smaller batches).
 
 A call with fewer than ``CALIBRATE_FROM`` inputs for a shape that has no plan yet starts neither the calibration nor
 the ONNX export: it runs eager in one batch, so scoring one baseline image never costs a calibration.
@@ -45,6 +47,7 @@ MAX_BATCH = {"cpu": 32, "other": 128}
 MAX_BATCH_PIXELS = {"cpu": 32 * 224 * 352, "other": 128 * 224 * 352}  # the bundled model's whole-picture input
 TIMED_RUNS = 2
 LONG_RUN = 0.25  # seconds; a batch at least this long is timed once (its length averages out short noise)
+MAX_BATCH_SECONDS = 0.5  # one batch at most: Stop or a closed tab ends a slow method within about this
 CALIBRATION_BUDGET = 4.0  # seconds of timed batches, see scoring_plan; a slow model is timed at fewer sizes
 CALIBRATE_FROM = 16
 CALIBRATION_SEED = 0
@@ -184,7 +187,8 @@ class Scorer:
             reference = runners["eager"](sample[:2]).float()
             others = [name for name, run in runners.items() if name != "eager" and _agrees(run(sample[:2]), reference)]
             agreeing = ["eager", *others]
-            return search(agreeing, _timer(runners, sample), limit, CALIBRATION_BUDGET, timed_runs)
+            timer = _timer(runners, sample)
+            return search(agreeing, timer, limit, CALIBRATION_BUDGET, timed_runs, MAX_BATCH_SECONDS)
 
 
 def batch_limit(device: torch.device, shape: Sequence[int]) -> int:

@@ -12,7 +12,9 @@ its timed runs (min of k: on a shared machine noise only ever adds time) and the
   size does not stop the doubling: the old rule stopped at the first size that did not improve, and picked batch 2
   where batch 32 was 1.3× faster per image), or when its next size's estimated cost, ``size × best``
   × its runs, no longer fits in what is left of ``budget``;
-- the (path, size) with the least time per image wins.
+- a size whose one batch would take longer than ``max_batch_seconds`` (at the path's best time per image so far)
+  is not measured, and of the measured (path, size) whose batch fits, the one with the least time per image wins
+  (batch 1 when none fits): the slow methods check Stop and a closed tab between batches.
 
 The budget is charged with the seconds ``measure`` reports, so the search is a deterministic function of the
 timings (the tests drive it with fake ones). Batch 1 of every path is always measured; after that no size starts
@@ -41,9 +43,17 @@ class Plan:
     timings: dict[tuple[str, int], float]
 
 
-def search(paths: Sequence[str], measure: Measure, limit: int, budget: float, runs: Callable[[float], int]) -> Plan:
-    """The fastest (path, size) found for sizes 1, 2, 4, … ≤ ``limit`` within ``budget`` seconds (see the module
-    docstring); ``runs(seconds_per_batch)`` is how many runs ``measure`` makes of a batch that long."""
+def search(
+    paths: Sequence[str],
+    measure: Measure,
+    limit: int,
+    budget: float,
+    runs: Callable[[float], int],
+    max_batch_seconds: float = float("inf"),
+) -> Plan:
+    """The fastest (path, size) found for sizes 1, 2, 4, … ≤ ``limit`` within ``budget`` seconds, whose batch takes
+    at most ``max_batch_seconds`` (see the module docstring); ``runs(seconds_per_batch)`` is how many runs
+    ``measure`` makes of a batch that long."""
     timings: dict[tuple[str, int], float] = {}
     best = dict.fromkeys(paths, float("inf"))
     beyond = dict.fromkeys(paths, 0)
@@ -52,7 +62,7 @@ def search(paths: Sequence[str], measure: Measure, limit: int, budget: float, ru
         measured: dict[str, float] = {}
         for path in live:
             estimate = size * best[path] * runs(size * best[path])
-            if size > 1 and spent + estimate > budget:
+            if size > 1 and (spent + estimate > budget or size * best[path] > max_batch_seconds):
                 continue
             measured[path], cost = measure(path, size)
             spent += cost
@@ -63,5 +73,7 @@ def search(paths: Sequence[str], measure: Measure, limit: int, budget: float, ru
         fastest = min(measured.values(), default=0.0)
         live = [p for p in measured if measured[p] <= SLOWER_PATH * fastest and beyond[p] < PATIENCE]
         size *= 2
-    (path, size), seconds = min(timings.items(), key=lambda item: item[1])
+    fitting = {key: per_image for key, per_image in timings.items() if key[1] * per_image <= max_batch_seconds}
+    ones = {key: per_image for key, per_image in timings.items() if key[1] == 1}
+    (path, size), seconds = min((fitting or ones).items(), key=lambda item: item[1])
     return Plan(path, size, seconds, timings)

@@ -91,3 +91,16 @@ def test_a_small_call_skips_the_calibration_and_the_export(toy, monkeypatch):  #
     scores = scorer.score(x, KEYS)
     assert not built and scorer.planned((3, 8, 8)) is None
     torch.testing.assert_close(scores.double(), one_at_a_time(toy, x), atol=1e-5, rtol=0)
+
+
+def test_the_chosen_batch_takes_at_most_max_batch_seconds_so_stop_is_heard_between_batches():
+    timer = FakeTimer(ISSUE_CASE)
+    plan = search(list(ISSUE_CASE), timer, limit=32, budget=4.0, runs=timed_runs, max_batch_seconds=0.5)
+    assert (plan.path, plan.batch_size) == ("onnx", 16)  # 16 × 29 ms fits in 0.5 s; 32 × 28 ms does not
+    assert ("onnx", 32) not in timer.calls  # a batch estimated past the bound is not even timed
+
+
+def test_batch_one_is_chosen_when_no_batch_fits_the_bound():
+    slow = {"eager": {1: 900, 2: 800, 4: 700}}
+    plan = search(["eager"], FakeTimer(slow), limit=4, budget=60.0, runs=timed_runs, max_batch_seconds=0.5)
+    assert (plan.path, plan.batch_size) == ("eager", 1)
