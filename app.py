@@ -26,7 +26,7 @@ from studio import (
 )
 from studio.fair_use import admitted
 from studio.files import serve_in_place
-from studio.input_panel import COPY_JS, input_column
+from studio.input_panel import SAME_VALUE_JS, input_column
 from studio.legend import legend
 from studio.limits import MAX_UPLOAD, QUEUE_SIZE
 from studio.memory import limit_malloc_arenas
@@ -93,7 +93,7 @@ def wire_model_calls(ui: SimpleNamespace) -> None:
     ui.run.click(None, js=SHOW_RESULTS_JS, queue=False, **PRIVATE)
     for trigger in (ui.layer.select, ui.refs.release):  # quick re-runs: the fast methods
         trigger(**run, **PRIVATE)
-    ui.target.select(None, ui.target, ui.target_id, js=COPY_JS, queue=False, **PRIVATE).then(**run, **PRIVATE)
+    ui.target.select(None, ui.target, ui.target_id, js=SAME_VALUE_JS, queue=False, **PRIVATE).then(**run, **PRIVATE)
     pick = {"show_progress_on": [ui.top5], **PRIVATE}  # not on the dropdown: see input_panel.target_copy
     ui.top5.select(handlers.on_top5_pick, None, [ui.target, ui.target_id], queue=False, **pick).then(**run, **PRIVATE)
     ui.earlier.click(handlers.on_earlier_layer, [ui.backbone, ui.layer], ui.layer, queue=False, **PRIVATE).then(

@@ -14,7 +14,7 @@ from .choices import TOP1, backbone_choices, target_choices
 from .examples import example_strip, on_example
 from .method_picker import method_picker
 
-COPY_JS = "(value) => value"  # a browser-only event: the value, unchanged, into another component
+SAME_VALUE_JS = "(value) => value"  # a browser-only event: the value, unchanged, into another component
 IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".bmp"]
 
 
@@ -60,5 +60,5 @@ def target_copy(target: gr.Dropdown) -> gr.Textbox:
     (its loading status), and the dropdown's 1,000 ImageNet classes cost ~30 ms of every Finer slider move
     (benchmarks/browser.py); the copy holds one short string."""
     copy = gr.Textbox(value=TOP1, visible="hidden", label="Target class", elem_id="target_id")
-    target.change(None, target, copy, js=COPY_JS, queue=False, api_visibility="private")
+    target.change(None, target, copy, js=SAME_VALUE_JS, queue=False, api_visibility="private")
     return copy
