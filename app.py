@@ -35,6 +35,7 @@ from studio.pacing import DisplayPacing
 from studio.request_limit import RequestSizeLimit
 from studio.results_panel import SHOW_RESULTS_JS, results_column
 from studio.sanity_tab import sanity_tab
+from studio.session_pictures import SessionPictures
 
 CANVAS_CSS = Path(__file__).resolve().parent / "studio" / "canvas.css"
 CACHE_SWEEP = (900, 3600)  # Gradio deletes cached uploads older than an hour, every 15 minutes
@@ -192,16 +193,18 @@ def serve(**launch_options: Any) -> gr.Blocks:
 
     Every model-calling event is in the ``MODEL_CALLS`` group, limited to one at a time (a 2-vCPU Space); the
     display events (colormap, opacity, compare) have their own group and the Finer slider skips the queue.
-    Request bodies other than uploads are capped before they are parsed (:mod:`studio.request_limit`), and a
-    session's display requests are paced (:mod:`studio.pacing`)."""
+    Request bodies other than uploads are capped before they are parsed (:mod:`studio.request_limit`), a
+    session's display requests are paced (:mod:`studio.pacing`), and the pictures are handed out before Gradio's
+    routing (:mod:`studio.session_pictures`; not with a login, whose check it would skip)."""
+    serve_in_place()  # before build(): its folder is then the first static path Gradio checks (see serve_in_place)
     demo = build()
-    serve_in_place()
+    pictures = [] if launch_options.get("auth") else [Middleware(SessionPictures)]
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
         show_error=True,
         css_paths=[CANVAS_CSS, PICKER_CSS],
         max_file_size=MAX_UPLOAD,
         ssr_mode=False,
-        app_kwargs={"middleware": [Middleware(RequestSizeLimit), Middleware(DisplayPacing)]},  # outer first
+        app_kwargs={"middleware": [*pictures, Middleware(RequestSizeLimit), Middleware(DisplayPacing)]},  # outer first
         **launch_options,
     )
     return demo

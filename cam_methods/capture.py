@@ -13,6 +13,7 @@ as it is (a graph node, not a leaf), so ONE ``torch.autograd.grad(score_t, [A_1,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
@@ -47,6 +48,13 @@ class Evidence:
     keys: tuple[Hashable, ...]
     scores: Tensor
     output: Tensor
+
+    @functools.cached_property
+    def extremes(self) -> tuple[float, float, float, float]:
+        """(min A, max A, min G, max G), G the first key's gradient; computed once, for the diagnosis of every map
+        (a slider move diagnoses each Finer map again). A NaN anywhere makes its pair NaN; an infinity shows."""
+        activations, gradients = torch.aminmax(self.activations), torch.aminmax(self.gradients[0])
+        return (*(float(value) for value in activations), *(float(value) for value in gradients))
 
 
 class _LayerTap:

@@ -66,7 +66,9 @@ def overlay(
     "not seen": grey, ``NOT_SEEN_BRIGHTNESS × luminance``, never a colormap colour, with a white outline
     around the rectangle the model saw."""
     check_opacity(opacity)
-    pixels = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image)
+    if isinstance(image, Image.Image) and image.mode != "RGB":  # (``convert`` copies even an RGB picture)
+        image = image.convert("RGB")
+    pixels = np.asarray(image)
     if pixels.shape[:2] != heatmap.shape:
         raise ValueError(f"map {heatmap.shape} does not match image {pixels.shape[:2]}")
     unseen = np.isnan(heatmap)

@@ -32,14 +32,22 @@ def output_root() -> Path:
 
 def serve_in_place() -> None:
     """Declare the session folders static to Gradio: it then hands out their files as they are, without checking
-    each one against its allowed folders and cache on every answer (the six gallery files of a Finer slider
-    move cost ~4 ms less, ``benchmarks/browser.py``). They lie in Gradio's cache, which it serves anyway."""
+    each one against its allowed folders and cache on every answer. Call it before building the page: Gradio
+    checks every output file against its static paths in the order they were declared (two path resolutions
+    each), and building declares a few icons; first in line, a slider move's files are placed after one check
+    instead of three (~10 ms less a move, measured side by side in the browser)."""
     gr.set_static_paths([output_root()])
 
 
 def jpeg(draw: Callable[[], Image.Image]) -> Callable[[Path], None]:
     """A writer saving ``draw()`` as JPEG (overlays: small, and exactness does not matter on screen)."""
-    return lambda path: draw().convert("RGB").save(path, format="JPEG", quality=OVERLAY_QUALITY)
+
+    def write(path: Path) -> None:
+        picture = draw()
+        picture = picture if picture.mode == "RGB" else picture.convert("RGB")  # (``convert`` copies even RGB)
+        picture.save(path, format="JPEG", quality=OVERLAY_QUALITY)
+
+    return write
 
 
 def png(draw: Callable[[], Image.Image]) -> Callable[[Path], None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.request
 import zipfile
 
 import pytest
@@ -14,6 +15,7 @@ from PIL import Image
 from random_backbones import tiny_clip_spec
 
 from model_zoo import register_backbone
+from studio.files import output_root
 
 METHODS = ["gradcam", "hirescam", "finer-gradcam", "abscam1"]
 CLIP = "test-clip"
@@ -85,6 +87,19 @@ def test_explain_then_slider_changes_only_finer_maps(client, chelsea_path):
     changed = [b != a for b, a in zip(before, after, strict=True)]
     assert changed == [False, True, False, False]
     assert "γ = 1.50" in moved_summary
+
+
+def test_session_pictures_are_handed_out_before_gradio_and_other_files_by_gradio(client):
+    """The app is served with :mod:`studio.session_pictures` in front: a picture in a session folder comes with
+    its immutable caching, which Gradio's own file route does not send; a zip there is still Gradio's."""
+    folder = output_root() / "wiring-check"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tile.jpg").write_bytes(b"\xff\xd8 picture")
+    (folder / "bundle.zip").write_bytes(b"PK zip")
+    with urllib.request.urlopen(f"{client.src.rstrip('/')}/gradio_api/file={folder}/tile.jpg") as answer:
+        assert answer.read() == b"\xff\xd8 picture" and "immutable" in answer.headers["Cache-Control"]
+    with urllib.request.urlopen(f"{client.src.rstrip('/')}/gradio_api/file={folder}/bundle.zip") as answer:
+        assert answer.read() == b"PK zip" and "immutable" not in (answer.headers["Cache-Control"] or "")
 
 
 def test_download_holds_overlays_maps_and_manifest(client, chelsea_path):

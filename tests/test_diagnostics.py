@@ -50,6 +50,24 @@ def test_non_finite_activations_are_named():
     )
 
 
+def test_an_infinity_in_the_activations_or_in_the_gradient_is_named():
+    """Infinities, not only NaN: an infinite bias makes one channel of A infinite; an infinite head weight makes
+    one channel of the target's gradient G infinite while A stays finite."""
+    model, backbone = toy()
+    with torch.no_grad():
+        model.conv.bias[1] = float("inf")
+    result = explain(backbone, torch.rand(1, 3, 8, 8), ["gradcam"], target=0)
+    assert result.diagnosis("gradcam").startswith("the layer's activations are not finite")
+    model, backbone = toy()
+    with torch.no_grad():
+        model.fc.weight[0, 1] = float("inf")
+    result = explain(backbone, torch.rand(1, 3, 8, 8), ["gradcam"], target=0)
+    assert torch.isfinite(result.evidence.activations).all()
+    assert result.diagnosis("gradcam") == (
+        "the gradient at this layer is not finite (NaN or infinity), so no map can be drawn"
+    )
+
+
 def test_a_1x1_grid_is_not_spatial(lite0):
     result = explain(lite0, torch.randn(1, 3, 32, 32), ["gradcam"])
     assert result.evidence.activations.shape[1:] == (1, 1)
