@@ -38,7 +38,7 @@ import torch
 
 from model_zoo import Backbone
 
-from .scoring_paths import Runner, candidate_runners, eager_runner, model_device
+from .scoring_paths import Runner, candidate_runners, eager_runner, model_device, release_memory
 from .scoring_plan import Plan, search
 
 Tensor = torch.Tensor
@@ -140,12 +140,16 @@ class Scorer:
         else:
             runner, size = self.runners()[plan.path], batch_size or plan.batch_size
         chunks = []
-        for start in range(0, count, size):
-            check_cancel(cancel)
-            stop = min(start + size, count)
+        try:
+            for start in range(0, count, size):
+                check_cancel(cancel)
+                stop = min(start + size, count)
+                with self.backbone.lock:
+                    chunks.append(self.backbone.score_outputs(runner(build(start, stop)), keys).float().cpu())
+                report(progress, stop / count, f"{message} {stop}/{count}")
+        finally:
             with self.backbone.lock:
-                chunks.append(self.backbone.score_outputs(runner(build(start, stop)), keys).float().cpu())
-            report(progress, stop / count, f"{message} {stop}/{count}")
+                release_memory(runner)  # the ONNX arena, grown to the job's batches
         return torch.cat(chunks)
 
     def runners(self) -> dict[str, Runner]:

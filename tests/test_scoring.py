@@ -70,6 +70,45 @@ def test_bundled_paths_equal_eager_within_1e4():
     torch.testing.assert_close(score_inputs(lite0, x, keys).double(), expected, atol=1e-4, rtol=0)
 
 
+def test_the_onnx_path_hands_its_arena_back_and_still_equals_eager():
+    """``release()`` runs one blank image with arena shrinkage on; the session keeps working, with the same scores
+    (onnxruntime is a dev dependency, so CI runs this)."""
+    lite0 = EFFICIENTNET_LITE0.backbone(efficientnet_lite0())
+    runners = scorer_for(lite0).only("onnx").runners()
+    x, keys = inputs(4, 224, seed=2), (281, 285)
+    before = lite0.score_outputs(runners["onnx"](x), keys)
+    runners["onnx"].release()
+    torch.testing.assert_close(lite0.score_outputs(runners["onnx"](x), keys), before, atol=1e-6, rtol=0)
+    torch.testing.assert_close(before.double(), one_at_a_time(lite0, x, keys), atol=1e-4, rtol=0)
+
+
+def test_a_job_releases_its_paths_memory_when_done_and_when_cancelled(toy, monkeypatch):
+    eager = scoring.candidate_runners(toy)["eager"]
+
+    class Kept:
+        """A path that keeps memory between batches, counting releases and the batches run since the last."""
+
+        def __init__(self) -> None:
+            self.releases, self.batches = [], 0
+
+        def __call__(self, x: torch.Tensor) -> torch.Tensor:
+            self.batches += 1
+            return eager(x)
+
+        def release(self) -> None:
+            self.releases.append(self.batches)
+            self.batches = 0
+
+    kept = Kept()
+    monkeypatch.setattr(scoring, "candidate_runners", lambda backbone, allowed: {"eager": eager, "kept": kept})
+    scorer = Scorer(toy).fix("kept", 4)
+    scorer.score(inputs(10), KEYS)
+    assert kept.releases == [3]  # once, after the job's three batches
+    with pytest.raises(Cancelled):
+        scorer.score(inputs(10), KEYS, cancel=lambda: kept.batches == 2)
+    assert kept.releases == [3, 2]
+
+
 def test_scores_do_not_depend_on_the_batch_size(toy):
     x = inputs(11)
     expected = one_at_a_time(toy, x)
