@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -25,7 +26,8 @@ def call(middleware: SessionPictures, path: str, method: str = "GET", headers=()
         sent.append(message)
 
     scope = {"type": "http", "method": method, "path": path, "headers": list(headers)}
-    asyncio.run(middleware(scope, receive, send))
+    with ThreadPoolExecutor(1) as thread:  # a loop of its own: the browser tests leave one running in this thread
+        thread.submit(asyncio.run, middleware(scope, receive, send)).result()
     return sent[0]["status"], dict(sent[0]["headers"]), sent[1]["body"]
 
 
