@@ -3,8 +3,8 @@ difference A − B (diverging colormap: red where the left map is higher, blue w
 two numbers, Spearman's rank correlation ρ and the IoU of their top-15 % pixels (:mod:`cam_methods.comparison`).
 
 The slider is filled by :func:`studio.display_handlers.on_compare` (and by Explain, the display options, opening
-the panel, and the γ slider while the panel is open); whenever its pair changes, :func:`on_pair` redraws the
-names, the difference and the numbers from the stored maps. No model call.
+the panel, and the γ slider while the panel is open); whenever its pair changes while the panel is open,
+:func:`on_pair` redraws the names, the difference and the numbers from the stored maps. No model call.
 """
 
 from __future__ import annotations
@@ -26,6 +26,11 @@ from .handlers import visitor
 from .tiles import Tile, tile_label, tiles_of
 
 EMPTY = ("", "", None, "")  # left name, right name, difference, numbers
+PANEL_OPEN_JS = "document.querySelector('#compare_slider')?.offsetParent != null"  # the panel is open and shown
+PAIR_JS = f"(first, second) => {PANEL_OPEN_JS} ? [first, second] : [null, null]"
+"""Browser side of a new compare pair: described only while the panel is open. A Finer slider move empties the
+closed panel's slider, and describing the pair then (a difference picture and two rank statistics nobody sees) cost
+the server work on every move; opening the panel fills the slider again, and that change describes it."""
 
 
 def build(ui: SimpleNamespace) -> None:
@@ -49,6 +54,7 @@ def build(ui: SimpleNamespace) -> None:
         on_pair,
         [ui.first, ui.second],
         [ui.left_name, ui.right_name, ui.difference, ui.compare_numbers],
+        js=PAIR_JS,
         show_progress="hidden",
         concurrency_id="display",
         api_visibility="private",

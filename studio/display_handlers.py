@@ -14,6 +14,7 @@ import torch
 
 from . import views
 from .choices import check_display, check_pair, parse_gamma
+from .compare_panel import PANEL_OPEN_JS
 from .errors import friendly_errors
 from .handlers import visitor
 from .session import STORE
@@ -72,9 +73,9 @@ def on_gamma(
     return result
 
 
-GAMMA_JS = """(gamma, cmap, opacity, signed, first, second) => {
-  const open = document.querySelector('#compare_slider')?.offsetParent != null;
-  return [gamma, cmap, opacity, signed, open ? first : null, open ? second : null]; }"""
+GAMMA_JS = f"""(gamma, cmap, opacity, signed, first, second) => {{
+  const open = {PANEL_OPEN_JS};
+  return [gamma, cmap, opacity, signed, open ? first : null, open ? second : null]; }}"""
 """Browser side of a slider move: the compare pair goes with it only while its panel is open (the page
 redraws the compare slider's pictures otherwise, ~70 ms of every move); while it is closed the handler empties
 it (an empty slider costs nothing to send again), and opening the panel fills it."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from app_fixtures import bad_uploads
 from page_actions import TIMEOUT_MS, choose_methods, explain_and_wait, gallery_sources, upload
 from playwright.sync_api import expect
@@ -49,9 +51,19 @@ def test_the_compare_slider_shows_the_current_finer_map_once_opened_and_follows_
     page.locator("#top5").get_by_text("tiger cat").first.wait_for(timeout=TIMEOUT_MS)
     choose_methods(page, ("Grad-CAM", "Finer-Grad-CAM"))
     explain_and_wait(page, 2)
+    described = []  # pairs the page asks the server to describe (compare_panel.on_pair's inputs)
+    page.on(
+        "request",
+        lambda request: (
+            described.append(json.loads(request.post_data)["data"]) if "/queue/join" in request.url else None
+        ),
+    )
     finer = moved_finer_map(page, "1.40")  # the panel is closed: the move does not draw the compare pair
+    page.wait_for_timeout(1500)  # time enough for the description the move's empty slider would ask for
+    assert ["gradcam", "finer-gradcam"] not in described  # nor describe it (compare_panel.PAIR_JS sends nulls)
     page.locator("#compare_box").get_by_text("Compare two maps").first.click()
     page.wait_for_function(COMPARED, arg=finer, timeout=TIMEOUT_MS)
+    expect(page.locator("#compare_left_name")).to_contain_text("Grad-CAM", timeout=TIMEOUT_MS)
     finer = moved_finer_map(page, "0.40")
     page.wait_for_function(COMPARED, arg=finer, timeout=TIMEOUT_MS)
 
