@@ -8,7 +8,8 @@ serves their folder as it is anyway (:func:`~studio.files.serve_in_place`). Here
 resolves (links and ``..`` followed) to a regular ``.jpg`` or ``.png`` file of at most ``MAX_PICTURE_BYTES``
 inside :func:`~studio.files.output_root` is answered in one step, read whole; every other request, including
 a range request or a picture that is gone, goes on to Gradio unchanged, which answers or refuses it as before.
-``benchmarks/browser.py``: a slider move ~6 ms sooner.
+In the browser, the three images of a slider move arrived in 16–21 ms instead of 33–45 ms (first request to last
+byte); alternating moves with and without it in one run, a move was 5–8 ms sooner.
 
 Only for an app without a login: it does not run Gradio's login check (``app.serve`` leaves it out when
 ``auth`` is given).
