@@ -33,7 +33,7 @@ def one_process(mode: str) -> None:
     from model_zoo import load_backbone
 
     if mode == "keep":
-        scoring.release_memory = lambda runner: None
+        scoring.release_memory = lambda runner, lock: None
     backbone = load_backbone("efficientnet_lite0")
     picture = Image.open(ROOT / "assets" / "chelsea.png").convert("RGB")
     start, seconds = resident_mb(), []

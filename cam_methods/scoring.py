@@ -148,8 +148,7 @@ class Scorer:
                     chunks.append(self.backbone.score_outputs(runner(build(start, stop)), keys).float().cpu())
                 report(progress, stop / count, f"{message} {stop}/{count}")
         finally:
-            with self.backbone.lock:
-                release_memory(runner)  # the ONNX arena, grown to the job's batches
+            release_memory(runner, self.backbone.lock)  # the ONNX arena, grown to the job's batches
         return torch.cat(chunks)
 
     def runners(self) -> dict[str, Runner]:

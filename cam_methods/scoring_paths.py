@@ -21,6 +21,7 @@ import io
 import itertools
 import warnings
 from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
 
 import numpy as np
 import torch
@@ -110,8 +111,10 @@ class OnnxRunner:
         self.session.run(None, {"x": np.zeros(self.blank_shape, dtype=np.float32)}, self.shrinking)
 
 
-def release_memory(runner: Runner) -> None:
-    """Hand back what a path keeps between batches (the ONNX arena); the other paths keep nothing."""
+def release_memory(runner: Runner, lock: AbstractContextManager) -> None:
+    """Hand back what a path keeps between batches (the ONNX arena), under ``lock`` (the backbone's, which its
+    batches run under); the other paths keep nothing, and then the lock is not waited for."""
     release = getattr(runner, "release", None)
     if release is not None:
-        release()
+        with lock:
+            release()
