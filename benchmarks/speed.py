@@ -2,7 +2,8 @@
 
     python benchmarks/speed.py [--rounds 15] [--threads N] [--slow-repeats 1] [--sweep-rounds 5] [--bundled-only]
 
-Per row, measured side by side and interleaved in one run (medians over the rounds):
+Per row, measured side by side and interleaved in one run (medians over the rounds; the two ratios are medians
+of each round's own ratio):
 - ``forward``: one plain forward pass under ``torch.inference_mode()``;
 - ``panel``: ``explain`` with all 8 gradient-family ids plus ``finer-gradcam`` from one capture (first row: from a
   PIL image, preprocessing included; the other rows from the ready input tensor);
@@ -57,13 +58,24 @@ def median_seconds(fn: Callable[[], object], samples: list[float]) -> None:
 
 
 def measure(row: Row, rounds: int) -> dict[str, float]:
+    """Medians over ``rounds`` interleaved rounds, and the two ratios as medians of each round's own ratio
+    (its panel against the forward timed just before it), so that a machine whose speed drifts between
+    rounds (this one's does, by up to a third) moves both sides of a ratio alike."""
     samples: dict[str, list[float]] = {"forward": [], "panel": [], "per_method": [], "with_gamma": []}
     for fn in (row.forward, row.panel, row.per_method, row.with_gamma):  # warm-up
         fn()
     for _ in range(rounds):  # interleaved, so load changes hit every column alike
         for name in samples:
             median_seconds(getattr(row, name), samples[name])
-    return {name: statistics.median(values) for name, values in samples.items()}
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    medians["panel/fwd"] = paired_ratio(samples["panel"], samples["forward"])
+    medians["speed-up"] = paired_ratio(samples["per_method"], samples["panel"])
+    return medians
+
+
+def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
+    """The median of the per-round ratios."""
+    return statistics.median(n / d for n, d in zip(numerators, denominators, strict=True))
 
 
 def main() -> None:
@@ -89,7 +101,7 @@ def main() -> None:
         t = measure(row, args.rounds)
         print(
             f"{row.label:<40} {t['forward'] * 1e3:11.1f} {t['panel'] * 1e3:11.1f} {t['per_method'] * 1e3:11.1f} "
-            f"{t['with_gamma'] * 1e3:11.2f} {t['panel'] / t['forward']:10.2f}x {t['per_method'] / t['panel']:10.1f}x"
+            f"{t['with_gamma'] * 1e3:11.2f} {t['panel/fwd']:10.2f}x {t['speed-up']:10.1f}x"
         )
     print(f"panel = {len(PANEL)} maps: {', '.join(PANEL)}")
     if args.slow_repeats:

@@ -10,7 +10,7 @@ result.with_gamma(1.0)           # new Finer-CAM strength, no model call
 score_maps(result)["hirescam"]   # faithfulness, scored on demand and cached
 sanity_check(backbone, "assets/chelsea.png", ["gradcam"]).similarity["gradcam"]  # Adebayo et al.'s checks
 
-Layers, from the bottom: ``registry`` (the method table) and ``capture`` (one forward, short backwards);
+Layers, from the bottom: ``registry`` (the method table) and ``capture`` (one forward, one short vectorised backward);
 ``context`` (what a method is given); the method families ``gradient``, ``finer``, ``score_cam``,
 ``fgvis``; the ``explanation`` record; ``explainer`` (``explain`` itself); then metrics, render, export,
 the sanity checks (``sanity``, on ``randomisation`` and ``comparison``) and the CLI.

@@ -184,7 +184,7 @@ class _Run:
 
 def _differentiated(plans: dict[str, tuple[list[str], dict[str, str]]], prompting: PromptTargets | None) -> int | None:
     """How many keys the capture back-propagates: the target alone (1) when no Finer map is asked for on a
-    classifier, else all (None): a backward per reference would be wasted without one."""
+    classifier, else all (None): the references' gradients would be wasted without one."""
     finer = any(METHODS[method_id].family == "finer" for methods, _ in plans.values() for method_id in methods)
     return None if finer or prompting is not None else 1
 

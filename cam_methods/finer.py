@@ -22,7 +22,7 @@ WEIGHTINGS = ("uniform", "probability")
 DEFAULT_GAMMA = 0.6
 MAX_GAMMA = 10.0  # the paper explores γ ≤ 2; far beyond, every Finer map is the negated reference map
 DEFAULT_REFERENCES = 3
-MAX_REFERENCES = 50  # each reference costs one short backward pass per capture
+MAX_REFERENCES = 50  # each reference is one more row of the capture's vectorised backward
 FINER_PAPER = "Zhang et al. 2025, Finer-CAM: Spotting the Difference Reveals Finer Details for Visual Explanation"
 
 

@@ -1,8 +1,8 @@
 """Which layers ``explain(..., layers=...)`` sweeps, checked once.
 
-A sweep taps every chosen layer in ONE forward pass and takes one backward per target down to the
-earliest of them (:func:`~cam_methods.capture.capture_layers`); the maps at layer l then use A_l and
-∂score/∂A_l exactly as a single-layer ``explain(..., layer=l)`` would.
+A sweep taps every chosen layer in ONE forward pass and takes one backward walk (vectorised over the
+targets) down to the earliest of them (:func:`~cam_methods.capture.capture_layers`); the maps at layer l then
+use A_l and ∂score/∂A_l exactly as a single-layer ``explain(..., layer=l)`` would.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ A prompt p is explained through its score, the scaled cosine similarity between 
     s(p) = logit_scale · cos(f(x), g(p))
 
 Every prompt, and every comparison prompt, is a key of the same capture: ONE image forward pass, then
-one backward per key through the part of the tower after the layer. Finer-CAM explains
+one backward walk, vectorised over the keys, through the part of the tower after the layer. Finer-CAM explains
 
     s = s(p) − γ · Σ_t π_t s(q_t)        (π_t = 1/T by default: γ times the mean)
 

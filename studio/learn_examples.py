@@ -79,7 +79,7 @@ def two_objects() -> Image.Image:
 @functools.cache
 def switch_maps() -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The two-object image as the model saw it, and Grad-CAM before ReLU (on the layer grid) for each of its
-    top-5 classes, all from one capture (one forward pass, one short backward per class), keyed
+    top-5 classes, all from one capture (one forward pass, one short backward for all five), keyed
     "label (probability)" in rank order."""
     backbone = load_backbone(DEFAULT_BACKBONE)
     x = backbone.prepare(two_objects())[0].to(backbone.device)

@@ -79,6 +79,18 @@ def test_every_gradient_method_matches_the_textbook_full_backward_reference(lite
         np.testing.assert_allclose(ours / scale, expected / scale, atol=2e-4, err_msg=method)
 
 
+def test_every_formula_matches_numpy_on_signed_values_zero_gradients_and_zero_denominators():
+    generator = torch.Generator().manual_seed(5)
+    A = torch.randn(6, 4, 4, generator=generator, dtype=torch.float64)
+    G = torch.randn(6, 4, 4, generator=generator, dtype=torch.float64)
+    G[:, 0] = 0  # a row of zero gradients
+    A[0] = -2 / 16  # channel 0: Σ A = −2 exactly, so Grad-CAM++'s denominator 2G² + ΣA·G³ is 0 where G = 1
+    G[0, 1, :2] = 1
+    for method in (m for m in SHARED_PASS_METHODS if not METHODS[m].uses_head_weights):
+        expected = reference_map(method, A.numpy(), G.numpy())
+        np.testing.assert_allclose(METHODS[method].pure(A, G).numpy(), expected, rtol=1e-9, atol=1e-12, err_msg=method)
+
+
 def test_finer_gradcam_matches_a_direct_backward_of_the_difference_target(lite0, chelsea_path):
     gamma = 0.8
     result = explain(lite0, chelsea_path, ["finer-gradcam", "finer-hirescam"], finer_gamma=gamma)
