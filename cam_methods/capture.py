@@ -10,6 +10,10 @@ Several layers (:func:`capture_layers`): every chosen layer is tapped in the sam
 one reached becomes the leaf as above; a later one's output already hangs in the recorded graph and is kept
 as it is (a graph node, not a leaf), so the same backward call with leaves ``[A_1, A_2, …]`` gives ∂score_t/∂A_l
 at every tapped layer, back-propagating no further than the earliest one.
+
+No backward at all (:func:`_head_capture`) where the one chosen layer feeds global average pooling and a linear
+head whose logits are the targets (the bundled model's default layer): there ∂y_c/∂A_kij = W_ck / (h·w), so the
+forward pass runs in inference mode and the gradients are read off the head's weights.
 """
 
 from __future__ import annotations
@@ -63,9 +67,11 @@ class _LayerTap:
     """Forward hook that keeps a layer's output as the tensor the gradients are taken with respect to.
 
     Outside the recorded graph (the first tapped layer, under no_grad) the output becomes a fresh leaf and
-    grad mode is switched on; inside it (a later layer) the output is kept as the graph node it is."""
+    grad mode is switched on; inside it (a later layer) the output is kept as the graph node it is. With
+    ``record=False`` (an inference-mode pass, no backward to follow) the output is kept as it is."""
 
-    def __init__(self) -> None:
+    def __init__(self, record: bool = True) -> None:
+        self.record = record
         self.leaf: Tensor | None = None
 
     def __call__(self, module: nn.Module, inputs: tuple, output: Tensor) -> Tensor:
@@ -73,7 +79,7 @@ class _LayerTap:
             raise TypeError(f"the chosen layer returns {type(output).__name__}, not a tensor; choose another layer")
         if self.leaf is not None:
             raise RuntimeError("the chosen layer runs more than once per forward pass; choose another layer")
-        if output.requires_grad:
+        if output.requires_grad or not self.record:
             self.leaf = output
         else:
             torch.set_grad_enabled(True)  # undone when the caller's no_grad block exits
@@ -98,24 +104,21 @@ def capture_layers(
     choose: Callable[[Tensor], Targets],
     layers: Sequence[str],
     differentiated: int | None = None,
+    head: Tensor | None = None,
 ) -> dict[str, Evidence]:
     """:func:`capture` at every layer of ``layers`` from ONE forward pass and one backward walk (down to the
     earliest of them): {layer: Evidence}, in the order given; keys, scores and output are shared.
     ``differentiated``: back-propagate only the first that many keys (None: all), e.g. the target alone when
-    no Finer map needs its references' gradients."""
+    no Finer map needs its references' gradients. ``head``: the classes × K weight matrix of the global-average-
+    pool + linear head that the one layer in ``layers`` feeds, when the targets are that head's logits; then no
+    backward is needed (:func:`_head_capture`)."""
+    if head is not None:
+        (layer,) = layers
+        return {layer: _head_capture(backbone, x, choose, layer, differentiated, head)}
     input_size = (int(x.shape[-2]), int(x.shape[-1]))
     taps = {layer: _LayerTap() for layer in layers}
-    modules = {layer: backbone.module(layer) for layer in layers}
     with backbone.lock, torch.no_grad():
-        handles = [modules[layer].register_forward_hook(tap) for layer, tap in taps.items()]
-        try:
-            output = backbone.model(x)
-        finally:
-            for handle in handles:
-                handle.remove()
-        missed = [layer for layer, tap in taps.items() if tap.leaf is None]
-        if missed:
-            raise RuntimeError(f"layer(s) {', '.join(map(repr, missed))} were not reached by the forward pass")
+        output = _tapped_forward(backbone, x, taps)
         with torch.enable_grad():
             targets = choose(output)
             gradients = _gradients(targets.scores[:differentiated], [tap.leaf for tap in taps.values()])
@@ -125,6 +128,50 @@ def capture_layers(
         )
         for number, (layer, tap) in enumerate(taps.items())
     }
+
+
+def _tapped_forward(backbone: Backbone, x: Tensor, taps: dict[str, _LayerTap]) -> Tensor:
+    """The model's output on ``x``, each tap hooked on its layer for this pass; a RuntimeError names the layers
+    the pass did not reach."""
+    handles = [backbone.module(layer).register_forward_hook(tap) for layer, tap in taps.items()]
+    try:
+        output = backbone.model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    missed = [layer for layer, tap in taps.items() if tap.leaf is None]
+    if missed:
+        raise RuntimeError(f"layer(s) {', '.join(map(repr, missed))} were not reached by the forward pass")
+    return output
+
+
+def _head_capture(
+    backbone: Backbone,
+    x: Tensor,
+    choose: Callable[[Tensor], Targets],
+    layer: str,
+    differentiated: int | None,
+    head: Tensor,
+) -> Evidence:
+    """The capture at a layer that feeds global average pooling and a linear head W, whose logits are the
+    targets: ``y_c = Σ_k W_ck (1/Z) Σ_ij A_kij + b_c``, so ``∂y_c/∂A_kij = W_ck / Z`` (Z = h·w) exactly, the
+    identity behind CAM = Grad-CAM there. One inference-mode forward pass, and the gradients are read off W."""
+    tap = _LayerTap(record=False)
+    with backbone.lock, torch.inference_mode():
+        output = _tapped_forward(backbone, x, {layer: tap})
+    output, kept = output.clone(), tap.leaf.clone()  # ordinary tensors: inference ones refuse in-place updates
+    targets = choose(output)
+    activations = backbone.grid_of(layer)(kept, (int(x.shape[-2]), int(x.shape[-1])))
+    _, height, width = activations.shape
+    rows = head[list(targets.keys[:differentiated])].to(activations) / (height * width)
+    return Evidence(
+        layer=layer,
+        activations=activations,
+        gradients=rows[:, :, None, None].expand(-1, -1, height, width).contiguous(),
+        keys=tuple(targets.keys),
+        scores=targets.scores.detach(),
+        output=output,
+    )
 
 
 def _evidence(

@@ -101,7 +101,8 @@ def explain(
 
     started = time.perf_counter()
     choose = class_targets(backbone, target, finer_refs) if prompting is None else prompting
-    evidence = capture_layers(backbone, input_tensor, choose, chosen, _differentiated(plans, prompting))
+    head = backbone.head_weights(chosen[0]) if prompting is None and len(chosen) == 1 else None
+    evidence = capture_layers(backbone, input_tensor, choose, chosen, _differentiated(plans, prompting), head)
     run = _Run(
         backbone, input_tensor, geometry, picture, [], {}, finer_gamma, finer_weighting,
         time.perf_counter() - started, dict(options or {}), progress, cancel, keep_finished,

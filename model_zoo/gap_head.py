@@ -13,7 +13,10 @@ TOLERANCE = 1e-4
 
 def gap_linear_head(model: nn.Module, found: ProbeResult, layer: str, input_size: tuple[int, int]) -> nn.Linear | None:
     """The ``nn.Linear`` W of ``model`` with ``y = W · mean_ij A_ij + b`` for the probe's logits y and the
-    output A (K×h×w) of ``layer``, within a relative tolerance of 1e-4; None when no linear layer does."""
+    output A (K×h×w) of ``layer``, within a relative tolerance of 1e-4; None when no linear layer does, and when
+    an in-place operation changed A after the layer returned it (then the head sees something else than A)."""
+    if layer in found.overwritten:
+        return None
     grid = found.layers[layer].grid(found.outputs[layer], input_size)
     pooled = grid.mean(dim=(1, 2))
     logits = found.logits[0]

@@ -37,12 +37,15 @@ class LayerReport:
 @dataclass(frozen=True)
 class ProbeResult:
     """The probe's findings: grid layers by name (in the order they finished), their outputs, the model's
-    logits, and whether the model returned them as a plain tensor (else an object or dict with ``logits``)."""
+    logits, whether the model returned them as a plain tensor (else an object or dict with ``logits``), and the
+    grid layers whose output a later in-place operation changed (a ``ReLU(inplace=True)`` after a BatchNorm):
+    their kept output is no longer what the layer returned."""
 
     layers: dict[str, LayerReport]
     outputs: dict[str, torch.Tensor]
     logits: torch.Tensor
     tensor_output: bool
+    overwritten: frozenset[str] = frozenset()
 
 
 def is_block(name: str, module: nn.Module, modules: dict[str, nn.Module]) -> bool:
@@ -69,8 +72,9 @@ def probe(model: nn.Module, input_size: tuple[int, int]) -> ProbeResult:
     named = dict(model.named_modules())
     outputs: dict[str, torch.Tensor] = {}
     calls: dict[str, int] = {}
+    versions: dict[str, int] = {}
     with torch.enable_grad():
-        output = _forward(model, input_size, outputs, calls)
+        output = _forward(model, input_size, outputs, calls, versions)
         logits = logits_of(output)
         grids = _grid_outputs(outputs, calls, input_size)
         gradients = _top_class_gradients(logits, [outputs[name] for name in grids])
@@ -85,12 +89,14 @@ def probe(model: nn.Module, input_size: tuple[int, int]) -> ProbeResult:
         for (name, grid), gradient in zip(grids.items(), gradients, strict=True)
     }
     kept = {name: outputs[name].detach() for name in grids}
-    return ProbeResult(layers, kept, logits.detach(), isinstance(output, torch.Tensor))
+    overwritten = frozenset(name for name in grids if outputs[name]._version != versions[name])
+    return ProbeResult(layers, kept, logits.detach(), isinstance(output, torch.Tensor), overwritten)
 
 
-def _forward(model: nn.Module, input_size: tuple[int, int], outputs: dict, calls: dict) -> Any:
+def _forward(model: nn.Module, input_size: tuple[int, int], outputs: dict, calls: dict, versions: dict) -> Any:
     """The model's output for a seeded random input, with every module's (last) output kept in ``outputs``
-    in the order the modules finished and its call count in ``calls``."""
+    in the order the modules finished, its call count in ``calls`` and its version counter (which in-place
+    operations bump) in ``versions``."""
 
     def keep(name: str) -> Callable:
         def hook(module: nn.Module, inputs: tuple, output: Any) -> None:
@@ -98,6 +104,7 @@ def _forward(model: nn.Module, input_size: tuple[int, int], outputs: dict, calls
             if isinstance(output, torch.Tensor) and output.requires_grad:
                 outputs.pop(name, None)
                 outputs[name] = output
+                versions[name] = output._version
 
         return hook
 
