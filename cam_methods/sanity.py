@@ -22,7 +22,8 @@ Protocol (the paper's, as Quantus's ``MPRT`` runs it on PyTorch models):
   similarity of HOG features, is not computed.
 
 Cost: one ``explain`` run for the original, one for the random class and one per block
-(:func:`sanity_cost`); each run is one forward pass and one short backward for all targets for the shared-pass methods.
+(:func:`sanity_cost`); each run is one forward pass and, for the shared-pass methods, one short backward for all
+targets (none at a layer that feeds a GAP + linear head).
 """
 
 from __future__ import annotations
