@@ -198,15 +198,15 @@ def _evidence(
     targets: Targets,
     output: Tensor,
 ) -> Evidence:
-    """One layer's Evidence, its tensors laid out as K×h×w grids."""
+    """One layer's Evidence from :func:`_recorded`'s detached tensors, laid out as K×h×w grids."""
     to_grid = backbone.grid_of(layer)
     return Evidence(
         layer=layer,
-        activations=to_grid(leaf.detach(), input_size),
+        activations=to_grid(leaf, input_size),
         gradients=torch.stack([to_grid(g, input_size) for g in gradients]),
         keys=tuple(targets.keys),
-        scores=targets.scores.detach(),
-        output=output.detach(),
+        scores=targets.scores,
+        output=output,
     )
 
 
